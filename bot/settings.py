@@ -1,0 +1,171 @@
+"""Settings read from the environment (and `.env`), validated once at start-up.
+
+Every problem is reported as a `SettingsError` that names the environment variable, so an
+operator never has to guess which line of their configuration is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Telegram tokens look like "123456789:AAH..." (bot id, colon, 35 url-safe characters).
+TELEGRAM_TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+# Telegram accepts 1-256 characters of this alphabet for a webhook secret token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Values copied from an example file must never reach production.
+PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "xxx")
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class BotMode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """All configuration of the bot process; field names are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    environment: Environment = Field(default=Environment.DEVELOPMENT, alias="SLEUTELBRUG_ENV")
+    data_dir: Path = Field(default=Path("data"), alias="DATA_DIR")
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    # Every key this deployment writes starts with the prefix, so tests and other apps sharing
+    # one Redis never touch each other's keys.
+    redis_key_prefix: str = Field(default="sleutelbrug:", min_length=1, alias="REDIS_KEY_PREFIX")
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    bot_mode: BotMode = Field(default=BotMode.POLLING, alias="BOT_MODE")
+    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    webhook_listen: str = Field(default="0.0.0.0", alias="WEBHOOK_LISTEN")  # noqa: S104 - container
+    webhook_port: int = Field(default=8443, ge=1, le=65535, alias="WEBHOOK_PORT")
+
+    rasa_url: str = Field(default="http://127.0.0.1:5005", alias="RASA_URL")
+    rasa_timeout_seconds: float = Field(default=3.0, gt=0, le=60, alias="RASA_TIMEOUT_SECONDS")
+    nlu_confidence_threshold: float = Field(
+        default=0.5, ge=0, le=1, alias="NLU_CONFIDENCE_THRESHOLD"
+    )
+
+    sandbox_host: str = Field(default="127.0.0.1", alias="SANDBOX_HOST")
+    sandbox_port: int = Field(default=8081, ge=0, le=65535, alias="SANDBOX_PORT")
+
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TELEGRAM_TOKEN_PATTERN.match(value.get_secret_value()):
+            raise ValueError("does not look like a Telegram bot token (digits:secret)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_PATTERN.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("rasa_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(redis|rediss|unix)://", value):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.bot_mode is BotMode.WEBHOOK:
+            if self.webhook_url is None:
+                raise _named_error("WEBHOOK_URL", "is required when BOT_MODE=webhook")
+            if self.webhook_secret is None:
+                raise _named_error("WEBHOOK_SECRET", "is required when BOT_MODE=webhook")
+        if self.environment is Environment.PRODUCTION:
+            if self.telegram_bot_token is None:
+                raise _named_error("TELEGRAM_BOT_TOKEN", "is required in production")
+            for name, secret in (
+                ("TELEGRAM_BOT_TOKEN", self.telegram_bot_token),
+                ("WEBHOOK_SECRET", self.webhook_secret),
+            ):
+                if secret is not None and _is_placeholder(secret.get_secret_value()):
+                    raise _named_error(name, "still holds a placeholder value")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or an SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'sleutelbrug.sqlite3').resolve()}"
+
+
+class _NamedSettingError(ValueError):
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable} {problem}")
+        self.variable = variable
+
+
+def _named_error(variable: str, problem: str) -> _NamedSettingError:
+    return _NamedSettingError(variable, problem)
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(marker in lowered for marker in PLACEHOLDER_MARKERS)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; raise `SettingsError` naming the variable for anything wrong."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            context = error.get("ctx") or {}
+            cause = context.get("error")
+            if isinstance(cause, _NamedSettingError):
+                problems.append(str(cause))
+                continue
+            variable = ".".join(str(part) for part in error["loc"]) or "configuration"
+            message = str(cause) if cause is not None else error["msg"]
+            problems.append(f"{variable.upper()}: {message}")
+        raise SettingsError("Invalid configuration: " + "; ".join(problems)) from None

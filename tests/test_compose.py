@@ -1,0 +1,87 @@
+"""docker-compose.yml is valid Compose and its services fit the bot's settings.
+
+No Docker engine runs here, so the file is validated against the Compose specification
+(the schema check-jsonschema ships as `vendor.compose-spec`) instead of being run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from bot.settings import BotMode, Settings, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+
+
+def compose_schema() -> dict:
+    schema_file = resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    return json.loads(schema_file.read_text(encoding="utf-8"))
+
+
+def test_file_matches_the_compose_specification(compose: dict) -> None:
+    jsonschema.validate(compose, compose_schema())
+
+
+def test_the_validation_would_catch_a_broken_file(compose: dict) -> None:
+    broken = dict(compose, services={"bot": {"image": "x", "restart": 5, "bogus_key": True}})
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, compose_schema())
+
+
+def test_the_expected_services_exist(compose: dict) -> None:
+    assert set(compose["services"]) == {"bot", "rasa", "redis", "postgres"}
+    assert compose["services"]["rasa"]["image"] == "rasa/rasa:3.6.21-full"
+    rasa_command = " ".join(compose["services"]["rasa"]["command"])
+    assert "rasa train nlu" in rasa_command and "rasa run --enable-api" in rasa_command
+    assert "./nlu:/app/nlu:ro" in compose["services"]["rasa"]["volumes"]
+
+
+def interpolate(value: str) -> str:
+    """Fill `${NAME:?message}` the way compose would with a plausible operator environment."""
+    samples = {
+        "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        "WEBHOOK_URL": "https://bot.gemeente.nl",
+        "WEBHOOK_SECRET": "a1B2c3D4e5F6g7H8",
+        "POSTGRES_PASSWORD": "pw",
+    }
+    return re.sub(r"\$\{(\w+)(:\?[^}]*)?\}", lambda match: samples[match.group(1)], value)
+
+
+def test_bot_environment_is_accepted_by_the_settings(compose: dict) -> None:
+    environment = {
+        name: interpolate(str(value))
+        for name, value in compose["services"]["bot"]["environment"].items()
+    }
+    aliases = {field.alias for field in Settings.model_fields.values()}
+    assert set(environment) <= aliases, f"unknown settings: {set(environment) - aliases}"
+    settings = load_settings(**environment)
+    assert settings.bot_mode is BotMode.WEBHOOK
+    assert settings.effective_database_url.startswith("postgresql")
+    # The services it points at are the ones in this file.
+    assert settings.redis_url is not None and "//redis:" in settings.redis_url
+    assert "//rasa:" in settings.rasa_url
+    assert "@postgres:" in settings.effective_database_url
+    assert str(settings.webhook_port) + ":" in compose["services"]["bot"]["ports"][0]
+
+
+def test_bot_waits_for_healthy_dependencies(compose: dict) -> None:
+    depends = compose["services"]["bot"]["depends_on"]
+    assert {name: spec["condition"] for name, spec in depends.items()} == {
+        "postgres": "service_healthy",
+        "redis": "service_healthy",
+        "rasa": "service_healthy",
+    }
+    for name in depends:
+        assert "healthcheck" in compose["services"][name]

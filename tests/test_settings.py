@@ -1,0 +1,95 @@
+"""Settings come from the environment and every problem names its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import BotMode, SettingsError, load_settings
+
+GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    for name in (
+        "TELEGRAM_BOT_TOKEN", "BOT_MODE", "WEBHOOK_URL", "WEBHOOK_SECRET", "RASA_URL",
+        "REDIS_URL", "DATABASE_URL", "SLEUTELBRUG_ENV", "WEBHOOK_PORT", "LOG_LEVEL",
+    ):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env file is read
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = load_settings()
+    assert settings.bot_mode is BotMode.POLLING
+    assert settings.telegram_bot_token is None
+    assert settings.effective_database_url.startswith("sqlite:///")
+    assert settings.effective_database_url.endswith("data/sleutelbrug.sqlite3")
+
+
+def test_environment_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", GOOD_TOKEN)
+    monkeypatch.setenv("RASA_URL", "http://rasa:5005/")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@db/sleutelbrug")
+    settings = load_settings()
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.get_secret_value() == GOOD_TOKEN
+    assert settings.rasa_url == "http://rasa:5005"
+    assert settings.effective_database_url == "postgresql+psycopg://u@db/sleutelbrug"
+
+
+def test_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("LOG_LEVEL=debug\nREDIS_URL=redis://localhost:6380/2\n")
+    settings = load_settings()
+    assert settings.log_level == "DEBUG"
+    assert settings.redis_url == "redis://localhost:6380/2"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "not-a-token"),
+        ("RASA_URL", "ftp://rasa"),
+        ("REDIS_URL", "localhost:6379"),
+        ("DATABASE_URL", "mysql://db"),
+        ("WEBHOOK_PORT", "eighty"),
+        ("WEBHOOK_PORT", "70000"),
+        ("BOT_MODE", "carrier-pigeon"),
+        ("LOG_LEVEL", "loud"),
+        ("WEBHOOK_SECRET", "has spaces"),
+    ],
+)
+def test_a_bad_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=variable):
+        load_settings()
+
+
+def test_webhook_mode_requires_url_and_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_MODE", "webhook")
+    with pytest.raises(SettingsError, match="WEBHOOK_URL is required"):
+        load_settings()
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org")
+    with pytest.raises(SettingsError, match="WEBHOOK_SECRET is required"):
+        load_settings()
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret_value")
+    assert load_settings().bot_mode is BotMode.WEBHOOK
+
+
+def test_production_refuses_missing_or_placeholder_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLEUTELBRUG_ENV", "production")
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN is required"):
+        load_settings()
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:changeme_changeme_changeme_00")
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN still holds a placeholder"):
+        load_settings()
+
+
+def test_cli_reports_a_bad_setting_and_exits_2(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("RASA_URL", "nonsense")
+    assert main(["migrate"]) == 2
+    assert "RASA_URL" in capsys.readouterr().err
