@@ -38,7 +38,7 @@ def build_application(
         builder = builder.base_url(base_url)
     if base_file_url is not None:
         builder = builder.base_file_url(base_file_url)
-    application = builder.post_init(_register_commands).build()
+    application = builder.build()
     application.bot_data[SERVICES_KEY] = services
 
     application.add_handler(CommandHandler("start", handlers.start))
@@ -63,7 +63,8 @@ def build_application(
     return application
 
 
-async def _register_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """Show the commands in Telegram's menu, named in all four languages."""
     await application.bot.set_my_commands(
         [
             BotCommand("start", "Start / ابدأ / ጀምር / Begin"),

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 
-from bot.app import build_application
+from bot.app import build_application, register_commands
 from bot.embedded_redis import EmbeddedRedis, EmbeddedRedisError, start_embedded_redis
 from bot.i18n import load_all_texts
 from bot.nlu_guard import GuardedClassifier
@@ -180,6 +180,7 @@ async def run_bot(
         )
         async with application:
             assert application.updater is not None
+            await register_commands(application)
             if settings.bot_mode is BotMode.WEBHOOK:
                 assert settings.webhook_url is not None and settings.webhook_secret is not None
                 await application.updater.start_webhook(

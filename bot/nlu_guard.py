@@ -7,8 +7,6 @@ honour it; while it lasts, newcomers get the domain buttons at once.
 
 from __future__ import annotations
 
-from typing import Any
-
 from redis.asyncio import Redis
 
 from nlu.client import Classification, NluUnavailable, RasaClient
@@ -19,7 +17,7 @@ PAUSE_SECONDS = 30
 class GuardedClassifier:
     """`RasaClient.classify` behind a Redis-held pause after a failure."""
 
-    def __init__(self, client: RasaClient, redis: Redis[Any], key_prefix: str) -> None:
+    def __init__(self, client: RasaClient, redis: Redis, key_prefix: str) -> None:
         self._client = client
         self._redis = redis
         self._pause_key = f"{key_prefix}nlu:paused"

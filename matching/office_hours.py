@@ -116,19 +116,16 @@ def _intervals_from(schedule: Schedule, instant: datetime) -> Iterator[tuple[dat
 
     Overlapping and touching windows are merged, so no office minute is counted twice.
     """
-    zone = schedule.zone
     first_day = _local(schedule, instant).date() - timedelta(days=1)
     pending: tuple[datetime, datetime] | None = None
     for offset in range(SEARCH_HORIZON_DAYS + 1):
         day = first_day + timedelta(days=offset)
-        for window in schedule.windows_on(day):
-            opens = _wall_clock_to_utc(day, window.start, zone)
-            end_day, end_time = (
-                (day + timedelta(days=1), time(0)) if window.end == time(0) else (day, window.end)
-            )
-            closes = _wall_clock_to_utc(end_day, end_time, zone)
-            if closes <= opens:
-                continue
+        windows = schedule.windows_on(day)
+        if not windows:
+            continue
+        clock = _DayClock(day, schedule.zone)
+        pieces = sorted(piece for window in windows for piece in clock.real_intervals(window))
+        for opens, closes in pieces:
             if pending is not None and opens <= pending[1]:
                 pending = (pending[0], max(pending[1], closes))
                 continue
@@ -139,22 +136,73 @@ def _intervals_from(schedule: Schedule, instant: datetime) -> Iterator[tuple[dat
         yield pending
 
 
-def _wall_clock_to_utc(day: date, wall_clock: time, zone: ZoneInfo) -> datetime:
-    """The first instant at which the wall clock on `day` shows `wall_clock` or has passed it.
+class _DayClock:
+    """How one local day's wall clock maps to real time: one UTC offset, or two around a
+    daylight-saving transition (at most one transition happens in a day)."""
 
-    A wall-clock time inside a spring-forward gap never shows; it maps to the end of the gap.
-    In an hour that occurs twice, it maps to the first occurrence.
-    """
-    wanted = datetime.combine(day, wall_clock)
-    instant = wanted.replace(tzinfo=zone).astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) == wanted:
-        return instant
-    # In a gap: step from the earliest reading of the wall time to the minute the clock jumps
-    # past it (transitions fall on whole minutes).
-    probe = wanted.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    while probe.astimezone(zone).replace(tzinfo=None) < wanted:
-        probe += timedelta(minutes=1)
-    return probe
+    def __init__(self, day: date, zone: ZoneInfo) -> None:
+        midnight = datetime.combine(day, time(0))
+        # Probe well outside the day, so that a transition anywhere in it lies between.
+        self._before = midnight - timedelta(hours=14)
+        after = midnight + timedelta(hours=38)
+        self._offset_before = _offset_at(self._before, zone)
+        self._offset_after = _offset_at(after, zone)
+        self._transition = (
+            None
+            if self._offset_before == self._offset_after
+            else _first_instant_with_offset(self._before, after, self._offset_after, zone)
+        )
+
+    def real_intervals(self, window: WeeklyWindow) -> Iterator[tuple[datetime, datetime]]:
+        """The real-time intervals in which the wall clock shows a time inside `window`."""
+        day = self._before.date() + timedelta(days=1)
+        wall_open = datetime.combine(day, window.start)
+        wall_close = (
+            datetime.combine(day + timedelta(days=1), time(0))
+            if window.end == time(0)
+            else datetime.combine(day, window.end)
+        )
+        if self._transition is None:
+            yield _real(wall_open, self._offset_before), _real(wall_close, self._offset_before)
+            return
+        # Before the transition the old offset applies, after it the new one.
+        before = (
+            _real(wall_open, self._offset_before),
+            min(_real(wall_close, self._offset_before), self._transition),
+        )
+        after = (
+            max(_real(wall_open, self._offset_after), self._transition),
+            _real(wall_close, self._offset_after),
+        )
+        for opens, closes in (before, after):
+            if opens < closes:
+                yield opens, closes
+
+
+def _offset_at(naive_utc: datetime, zone: ZoneInfo) -> timedelta:
+    offset = naive_utc.replace(tzinfo=UTC).astimezone(zone).utcoffset()
+    assert offset is not None
+    return offset
+
+
+def _first_instant_with_offset(
+    low: datetime, high: datetime, offset: timedelta, zone: ZoneInfo
+) -> datetime:
+    """Binary search (to the minute) for the transition between two naive UTC instants."""
+    while high - low > timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(second=0, microsecond=0)
+        if middle <= low:
+            break
+        if _offset_at(middle, zone) == offset:
+            high = middle
+        else:
+            low = middle
+    return high.replace(tzinfo=UTC)
+
+
+def _real(wall_clock: datetime, offset: timedelta) -> datetime:
+    return (wall_clock - offset).replace(tzinfo=UTC)
 
 
 def _local(schedule: Schedule, instant: datetime) -> datetime:
