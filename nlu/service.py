@@ -95,6 +95,8 @@ def rasa_environment() -> dict[str, str]:
     env = dict(os.environ)
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    # Rasa's training cache would otherwise land in `.rasa/` of the working directory.
+    env.setdefault("RASA_CACHE_DIRECTORY", str(default_model_cache().parent / "rasa-cache"))
     # Custom components live in the `nlu` package of this project.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     return env
