@@ -130,7 +130,6 @@ async def test_page_api_creates_users_and_chats(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 async def test_chat_page_in_chromium(sandbox: Sandbox) -> None:
     from playwright.async_api import FilePayload, async_playwright, expect
 

@@ -1,0 +1,153 @@
+"""The one-command local run: `sleutelbrug run` brings up the sandbox chat page, where a person
+asks in Arabic and in Tigrinya and hears the right domain, and Ctrl-C stops all it started.
+
+It drives the real process through Debian's Chromium, as a first-time user would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from bot.i18n import load_all_texts
+from nlu.service import RasaServer, free_port
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = PROJECT_ROOT / "artifacts"
+TEXTS = load_all_texts()
+
+
+def wait_for_page_url(process: subprocess.Popen[str], timeout: float = 120) -> str:
+    """Read the run command's output until it prints the sandbox page URL."""
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen.append(line)
+        match = re.search(r"Sandbox Telegram chat page: (\S+)", line)
+        if match:
+            return match.group(1)
+    raise AssertionError(f"no page URL printed; output was:\n{''.join(seen)}")
+
+
+async def ask(page: Page, page_url: str, name: str, language_code: str, question: str) -> None:
+    await page.goto(page_url)
+    await page.fill("input[name=first_name]", name)
+    await page.fill("input[name=language_code]", language_code)
+    await page.click("#new-user-form button[type=submit]")
+    await page.wait_for_url("**/?user=*")
+    await page.click("#start-button")
+    await page.locator(".inline-keyboard button").first.wait_for()
+    await page.fill("#message-input", question)
+    await page.press("#message-input", "Enter")
+
+
+@dataclass
+class RunningCommand:
+    process: subprocess.Popen[str]
+    page_url: str
+    children: list[psutil.Process]
+
+
+@pytest.fixture
+def run_command(tmp_path: Path, rasa_server: RasaServer) -> Iterator[RunningCommand]:
+    """`sleutelbrug run` as a child process on embedded defaults, killed if a test leaves it."""
+    environment = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path / "data"),
+        "SANDBOX_PORT": str(free_port()),
+        "RASA_URL": rasa_server.url,  # the session's Rasa: the command uses one that answers
+        "NLU_CONFIDENCE_THRESHOLD": "0.3",
+    }
+    for name in ("TELEGRAM_BOT_TOKEN", "REDIS_URL", "DATABASE_URL", "BOT_MODE"):
+        environment.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        page_url = wait_for_page_url(process)
+        assert f":{environment['SANDBOX_PORT']}" in page_url
+        children = psutil.Process(process.pid).children(recursive=True)
+        yield RunningCommand(process, page_url, children)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.browser
+@pytest.mark.rasa
+async def test_run_command_serves_a_chat_page_that_routes_arabic_and_tigrinya(
+    run_command: RunningCommand,
+) -> None:
+    page_url = run_command.page_url
+    assert any("redis-server" in child.name() for child in run_command.children), "no Redis"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1100, "height": 800})
+            await ask(page, page_url, "أمينة", "ar", "وصلني مكتوب من البلدية ما فهمت شو بدهم")
+            await expect(
+                page.locator(
+                    ".from-bot .text",
+                    has_text=TEXTS["ar"].gettext(
+                        "I understand: your question is about a letter or a form."
+                    ),
+                )
+            ).to_be_visible(timeout=20_000)
+            await page.screenshot(path=str(SCREENSHOTS / "run-arabic.png"))
+
+            await ask(page, page_url, "ሰላም", "ti", "ሓኪም ክረክብ ደልየ ቆልዓይ ሓሚሙ")
+            await expect(
+                page.locator(
+                    ".from-bot .text",
+                    has_text=TEXTS["ti"].gettext(
+                        "I understand: your question is about health, such as a doctor or medicine."
+                    ),
+                )
+            ).to_be_visible(timeout=20_000)
+            await page.screenshot(path=str(SCREENSHOTS / "run-tigrinya.png"))
+        finally:
+            await browser.close()
+
+    # Ctrl-C stops the bot, the sandbox and the embedded Redis it started.
+    run_command.process.send_signal(signal.SIGINT)
+    exit_code = await asyncio.to_thread(run_command.process.wait, 30)
+    assert exit_code == 0
+    for child in run_command.children:
+        assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(page_url, timeout=2)
