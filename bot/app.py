@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import BotCommand
 from telegram.ext import (
     AIORateLimiter,
@@ -14,6 +17,17 @@ from telegram.ext import (
 )
 
 from bot import handlers
+from bot.clock import Clock
+from bot.handover import (
+    FEEDBACK_PREFIX,
+    OFFER_ACCEPT_PREFIX,
+    OFFER_DECLINE_PREFIX,
+    Handover,
+    HandoverPolicy,
+)
+from bot.i18n import Texts
+from bot.nlu_guard import GuardedClassifier
+from bot.outbox import OutboxSender
 from bot.services import SERVICES_KEY, Services
 
 # Telegram answers 429 when a private chat gets more than about one message a second; the
@@ -21,9 +35,20 @@ from bot.services import SERVICES_KEY, Services
 RATE_LIMIT_RETRIES = 3
 
 
+@dataclass(frozen=True)
+class Dependencies:
+    """What the bot needs from outside: translations, the database, NLU, a clock, a policy."""
+
+    texts: dict[str, Texts]
+    sessions: async_sessionmaker[AsyncSession]
+    nlu: GuardedClassifier
+    clock: Clock
+    policy: HandoverPolicy
+
+
 def build_application(
     token: str,
-    services: Services,
+    dependencies: Dependencies,
     *,
     base_url: str | None = None,
     base_file_url: str | None = None,
@@ -39,25 +64,44 @@ def build_application(
     if base_file_url is not None:
         builder = builder.base_file_url(base_file_url)
     application = builder.build()
-    application.bot_data[SERVICES_KEY] = services
+    application.bot_data[SERVICES_KEY] = Services(
+        texts=dependencies.texts,
+        sessions=dependencies.sessions,
+        nlu=dependencies.nlu,
+        clock=dependencies.clock,
+        handover=Handover(dependencies.texts, dependencies.policy),
+        outbox=OutboxSender(dependencies.sessions, application.bot, dependencies.clock),
+    )
 
-    application.add_handler(CommandHandler("start", handlers.start))
-    application.add_handler(CommandHandler("language", handlers.language))
-    application.add_handler(CommandHandler("help", handlers.help_command))
+    commands = {
+        "start": handlers.start,
+        "language": handlers.language,
+        "preferences": handlers.preferences,
+        "done": handlers.done,
+        "skip": handlers.skip,
+        "mine": handlers.mine,
+        "close": handlers.close,
+        "handback": handlers.handback,
+        "away": handlers.away,
+        "hours": handlers.hours,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback))
+    buttons = {
+        handlers.LANGUAGE_PREFIX: handlers.choose_language,
+        handlers.CONSENT_PREFIX: handlers.consent,
+        handlers.DOMAIN_PREFIX: handlers.choose_domain,
+        handlers.GENDER_PREFIX: handlers.choose_gender,
+        handlers.CIRCLE_PREFIX: handlers.choose_circle,
+        handlers.SELECT_PREFIX: handlers.select_conversation,
+        OFFER_ACCEPT_PREFIX: handlers.answer_offer,
+        OFFER_DECLINE_PREFIX: handlers.answer_offer,
+        FEEDBACK_PREFIX: handlers.give_feedback,
+    }
+    for prefix, callback in buttons.items():
+        application.add_handler(CallbackQueryHandler(callback, pattern=f"^{prefix}"))
     application.add_handler(
-        CallbackQueryHandler(
-            handlers.choose_language, pattern=f"^{handlers.LANGUAGE_CALLBACK_PREFIX}"
-        )
-    )
-    application.add_handler(
-        CallbackQueryHandler(handlers.choose_domain, pattern=f"^{handlers.DOMAIN_CALLBACK_PREFIX}")
-    )
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
-    application.add_handler(
-        MessageHandler(
-            filters.PHOTO | filters.VOICE | filters.AUDIO | filters.Document.ALL,
-            handlers.media_question,
-        )
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, handlers.message)
     )
     application.add_error_handler(handlers.error_handler)
     return application
@@ -69,6 +113,7 @@ async def register_commands(application: Application) -> None:  # type: ignore[t
         [
             BotCommand("start", "Start / ابدأ / ጀምር / Begin"),
             BotCommand("language", "Language / اللغة / ቋንቋ / Taal"),
-            BotCommand("help", "Help / مساعدة / ሓገዝ / Hulp"),
+            BotCommand("preferences", "Preferences / التفضيلات / ምርጫታት / Voorkeuren"),
+            BotCommand("done", "Done / انتهيت / ወዲአ / Klaar"),
         ]
     )

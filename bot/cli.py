@@ -14,20 +14,28 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 
-from bot.app import build_application, register_commands
+from bot.app import Dependencies, build_application, register_commands
+from bot.clock import Clock, SystemClock
+from bot.demo import seed_demo_sleutelpersonen
+from bot.dispatcher import TICK_SECONDS, run_dispatcher
 from bot.embedded_redis import EmbeddedRedis, EmbeddedRedisError, start_embedded_redis
+from bot.handover import HandoverPolicy
 from bot.i18n import load_all_texts
 from bot.nlu_guard import GuardedClassifier
-from bot.services import Services
+from bot.profiles import NewProfile, create_sleutelpersoon
+from bot.services import SERVICES_KEY
 from bot.settings import BotMode, Settings, SettingsError, load_settings
-from bot.storage import NewcomerStore, create_engine_for, migrate, session_factory
+from bot.storage import create_engine_for, migrate, session_factory
+from matching.office_hours import parse_weekly_hours
 from nlu.client import RasaClient
 from nlu.service import RasaServer, RasaServiceError, ensure_model, rasa_is_ready, start_rasa_server
+from sandbox import FloodLimits, Sandbox
 
 log = logging.getLogger("sleutelbrug")
 
@@ -43,6 +51,25 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("bot", help="run only the bot (polling or webhook, per BOT_MODE)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("train", help="train the NLU model if nlu/ changed")
+    add = commands.add_parser(
+        "sleutelpersoon", help="add a sleutelpersoon and print their one-time invite link"
+    )
+    add.add_argument("--name", required=True, help="display name shown to newcomers")
+    add.add_argument("--languages", required=True, help="comma-separated, e.g. ar,ti")
+    add.add_argument("--domains", required=True, help="comma-separated: post,finance,health,other")
+    add.add_argument(
+        "--hours", required=True, help="e.g. 'mon-fri 09:00-12:00 13:00-17:00; sat 10:00-12:00'"
+    )
+    add.add_argument("--locale", default="nl", help="language of the bot for them (ar/ti/nl/en)")
+    add.add_argument("--roles", default="", help="comma-separated Pharos roles")
+    add.add_argument("--gender", choices=["f", "m"])
+    add.add_argument("--circle", help="their own town or community")
+    add.add_argument("--organisation")
+    add.add_argument("--paid", action="store_true", help="paid staff (default: volunteer)")
+    add.add_argument("--works-on-public-holidays", action="store_true")
+    add.add_argument("--max-open", type=int, default=3, help="maximum open conversations")
+    add.add_argument("--max-per-week", type=int, default=5, help="maximum new handovers a week")
+    add.add_argument("--bot-username", default="SleutelbrugBot", help="for the t.me link")
     arguments = parser.parse_args(argv)
 
     try:
@@ -56,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             migrate(settings.effective_database_url)
         elif arguments.command == "train":
             print(ensure_model())
+        elif arguments.command == "sleutelpersoon":
+            return add_sleutelpersoon(settings, arguments)
         elif arguments.command == "bot":
             asyncio.run(_until_signalled(lambda stop: run_bot(settings, stop)))
         else:
@@ -64,6 +93,51 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def add_sleutelpersoon(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Create a profile from the command line and print its invite link."""
+
+    def items(text: str) -> tuple[str, ...]:
+        return tuple(item.strip() for item in text.split(",") if item.strip())
+
+    try:
+        profile = NewProfile(
+            display_name=arguments.name,
+            languages=items(arguments.languages),
+            domains=items(arguments.domains),
+            windows=parse_weekly_hours(arguments.hours),
+            locale=arguments.locale,
+            roles=items(arguments.roles),
+            gender=arguments.gender,
+            circle=arguments.circle,
+            organisation=arguments.organisation,
+            paid=arguments.paid,
+            works_on_public_holidays=arguments.works_on_public_holidays,
+            max_open_conversations=arguments.max_open,
+            max_new_per_week=arguments.max_per_week,
+        )
+        problems = profile.problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    migrate(settings.effective_database_url)
+    token = asyncio.run(_store_profile(settings, profile))
+    print(f"Invite link (valid 7 days): https://t.me/{arguments.bot_username}?start={token}")
+    print(f"In the sandbox, send as the sleutelpersoon: /start {token}")
+    return 0
+
+
+async def _store_profile(settings: Settings, profile: NewProfile) -> str | None:
+    engine = create_engine_for(settings.effective_database_url)
+    try:
+        async with session_factory(engine).begin() as session:
+            _person, token = create_sleutelpersoon(session, SystemClock().now(), profile)
+        return token
+    finally:
+        await engine.dispose()
 
 
 def configure_logging(level: str) -> None:
@@ -104,15 +178,24 @@ async def run_everything(settings: Settings, stop: asyncio.Event) -> None:
         if settings.telegram_bot_token is not None:
             await run_bot(settings, stop)
             return
-        from sandbox import FloodLimits, Sandbox  # the sandbox is only for the no-token run
-
         async with Sandbox(
             token=SANDBOX_TOKEN,
             flood_limits=FloodLimits(enabled=True),
             host=settings.sandbox_host,
             port=settings.sandbox_port,
         ) as sandbox:
-            print(f"\nSandbox Telegram chat page: {sandbox.page_url}\n", flush=True)
+            engine = create_engine_for(settings.effective_database_url)
+            try:
+                names = await seed_demo_sleutelpersonen(
+                    sandbox, session_factory(engine), SystemClock().now()
+                )
+            finally:
+                await engine.dispose()
+            print(
+                f"\nSandbox Telegram chat page: {sandbox.page_url}\n"
+                f"Demo sleutelpersonen there: {', '.join(names)}\n",
+                flush=True,
+            )
             await run_bot(
                 settings,
                 stop,
@@ -137,8 +220,10 @@ def _start_local_rasa(settings: Settings) -> RasaServer:
 
 
 @contextlib.asynccontextmanager
-async def services_for(settings: Settings) -> AsyncIterator[Services]:
-    """The services handlers need, closed again on exit."""
+async def dependencies_for(
+    settings: Settings, clock: Clock | None = None
+) -> AsyncIterator[Dependencies]:
+    """What the bot needs from outside, closed again on exit."""
     if settings.redis_url is None:
         raise SettingsError("REDIS_URL is required to run the bot alone")
     engine = create_engine_for(settings.effective_database_url)
@@ -150,10 +235,15 @@ async def services_for(settings: Settings) -> AsyncIterator[Services]:
     )
     try:
         await redis.ping()
-        yield Services(
+        yield Dependencies(
             texts=load_all_texts(),
-            newcomers=NewcomerStore(session_factory(engine)),
+            sessions=session_factory(engine),
             nlu=GuardedClassifier(rasa, redis, settings.redis_key_prefix),
+            clock=clock or SystemClock(),
+            policy=HandoverPolicy(
+                offer_timeout=timedelta(minutes=settings.offer_timeout_minutes),
+                tie_break=settings.tie_break,
+            ),
         )
     finally:
         await rasa.aclose()
@@ -168,15 +258,17 @@ async def run_bot(
     token: str | None = None,
     base_url: str | None = None,
     base_file_url: str | None = None,
+    clock: Clock | None = None,
+    tick_seconds: float = TICK_SECONDS,
 ) -> None:
-    """Run the Telegram bot until `stop` is set."""
+    """Run the Telegram bot and its dispatcher until `stop` is set."""
     if token is None:
         if settings.telegram_bot_token is None:
             raise SettingsError("TELEGRAM_BOT_TOKEN is required to run the bot alone")
         token = settings.telegram_bot_token.get_secret_value()
-    async with services_for(settings) as services:
+    async with dependencies_for(settings, clock) as dependencies:
         application = build_application(
-            token, services, base_url=base_url, base_file_url=base_file_url
+            token, dependencies, base_url=base_url, base_file_url=base_file_url
         )
         async with application:
             assert application.updater is not None
@@ -193,9 +285,13 @@ async def run_bot(
             else:
                 await application.updater.start_polling()
             await application.start()
+            dispatcher = asyncio.create_task(
+                run_dispatcher(application.bot_data[SERVICES_KEY], stop, tick_seconds)
+            )
             log.info("bot running in %s mode", settings.bot_mode)
             await stop.wait()
             log.info("stopping")
+            await dispatcher
             await application.updater.stop()
             await application.stop()
 

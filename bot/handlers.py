@@ -1,164 +1,613 @@
-"""Telegram handlers of the walking skeleton: choose a language, ask, hear the understood domain.
+"""Telegram handlers: parse the update, change state in one transaction, then flush the outbox.
 
-Each handler parses the update, asks the services, and replies; what to say is decided by
-`bot.replies`, and who the newcomer is by `bot.storage`. No message text is ever logged.
+Handlers never send a message that a state change causes; they write it to the outbox in the
+same transaction, and the outbox sends it after the commit. Only answering a button press
+(`answerCallbackQuery`) is immediate, because Telegram expects it at once. No message text is
+ever logged.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from datetime import date, datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from babel import Locale
+from babel.dates import format_time
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.i18n import LANGUAGE_ENDONYMS, SUPPORTED_LOCALES, isolate, suggest_locale
+from bot import access, notices
+from bot.directory import local_today, schedule_of
+from bot.handover import FEEDBACK_PREFIX, OFFER_ACCEPT_PREFIX, OFFER_DECLINE_PREFIX, AcceptOutcome
+from bot.i18n import LANGUAGE_ENDONYMS, SUPPORTED_LOCALES, Texts, isolate, suggest_locale
+from bot.models import Conversation, HelpRequest, Newcomer, RequestStatus, Sleutelpersoon
+from bot.outbox import enqueue
+from bot.profiles import hash_invite_token
 from bot.services import Services, services_of
+from matching.office_hours import next_opening
 from nlu.client import NluUnavailable
-from nlu.domains import Domain
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_CALLBACK_PREFIX = "lang:"
-DOMAIN_CALLBACK_PREFIX = "domain:"
-CHOOSABLE_DOMAINS = (Domain.POST, Domain.FINANCE, Domain.HEALTH, Domain.OTHER)
+LANGUAGE_PREFIX = "lang:"
+CONSENT_PREFIX = "consent:"
+DOMAIN_PREFIX = "domain:"
+GENDER_PREFIX = "pref:gender:"
+CIRCLE_PREFIX = "pref:circle:"
+SELECT_PREFIX = "conv:select:"
+CHOOSABLE_DOMAINS = ("post", "finance", "health", "other")
+NO_PREFERENCE = "any"
 
-GetText = Callable[[str], str]
+
+# --- commands --------------------------------------------------------------------------------
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet in every language and offer the language choice."""
-    await _send_language_choice(update, context)
+    """Connect a sleutelpersoon by invite link, or welcome a newcomer with the language choice."""
+    services = services_of(context)
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        if context.args:
+            await _accept_invite(
+                services, session, now, user.id, user.language_code, context.args[0]
+            )
+        elif (person := await access.sleutelpersoon_of_user(session, user.id)) is not None:
+            _say(
+                session,
+                now,
+                person.telegram_user_id or user.id,
+                notices.invite_welcome(
+                    services.handover.texts_for(person.locale), person.display_name
+                ),
+            )
+        else:
+            _language_choice(services, session, now, user.id, user.language_code)
+    await services.outbox.flush()
 
 
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer the language choice again (/language)."""
-    await _send_language_choice(update, context)
+    services = services_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    async with services.sessions.begin() as session:
+        _language_choice(services, session, services.clock.now(), user.id, user.language_code)
+    await services.outbox.flush()
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Explain what the bot does, in the newcomer's language (/help)."""
+async def preferences(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask which sleutelpersoon the newcomer prefers (/preferences)."""
+    services = services_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await _newcomer(session, now, user.id, user.language_code, None)
+        texts = services.handover.texts_for(newcomer.locale)
+        keyboard = _keyboard(
+            [
+                (texts.gettext("No preference"), GENDER_PREFIX + NO_PREFERENCE),
+                (texts.gettext("A woman"), GENDER_PREFIX + "f"),
+                (texts.gettext("A man"), GENDER_PREFIX + "m"),
+            ]
+        )
+        _say(session, now, user.id, notices.preferences_gender(texts), keyboard)
+    await services.outbox.flush()
+
+
+async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The newcomer ends their conversation (/done)."""
+    services = services_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        if newcomer is None:
+            return
+        conversation = await services.handover.open_conversation_of_newcomer(session, newcomer)
+        if conversation is not None:
+            await services.handover.close(session, now, conversation)
+    await services.outbox.flush()
+
+
+async def skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The newcomer skips writing words of feedback (/skip)."""
+    services = services_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        if newcomer is None:
+            return
+        conversation = await services.handover.pending_feedback(session, newcomer)
+        if conversation is not None:
+            await services.handover.feedback_words(session, now, conversation, newcomer, None)
+    await services.outbox.flush()
+
+
+async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the sleutelpersoon's open conversations to choose one (/mine)."""
+    services = services_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        if person is None:
+            return
+        texts = services.handover.texts_for(person.locale)
+        conversations = await access.open_conversations_of(session, person)
+        if not conversations:
+            _say(session, now, user.id, notices.no_open_conversations(texts))
+        else:
+            buttons = []
+            for conversation in conversations:
+                request = await session.get_one(HelpRequest, conversation.request_id)
+                label = notices.conversation_button(
+                    texts, conversation.label, request.language, request.domain
+                )
+                buttons.append((label, f"{SELECT_PREFIX}{conversation.id}"))
+            _say(session, now, user.id, notices.your_open_conversations(texts), _keyboard(buttons))
+    await services.outbox.flush()
+
+
+async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The sleutelpersoon closes the selected conversation (/close)."""
     services = services_of(context)
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
-    texts = services.texts[await _locale_for(services, user.id, user.language_code, None)]
-    await message.reply_text(
-        texts.gettext(
-            "Write your question about a letter, money or health in your own words. "
-            "Use /language to change the language."
-        )
-    )
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        if person is None:
+            return
+        conversation = await _target_conversation(session, person, message)
+        if conversation is None:
+            _say(
+                session,
+                now,
+                user.id,
+                notices.close_which(services.handover.texts_for(person.locale)),
+            )
+        else:
+            await services.handover.close(session, now, conversation)
+    await services.outbox.flush()
+
+
+async def handback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The sleutelpersoon hands the selected conversation back with a note (/handback note)."""
+    services = services_of(context)
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        if person is None:
+            return
+        texts = services.handover.texts_for(person.locale)
+        note = " ".join(context.args or []).strip()
+        conversation = await _target_conversation(session, person, message)
+        if not note:
+            _say(session, now, user.id, notices.handback_usage(texts))
+        elif conversation is None:
+            _say(session, now, user.id, notices.close_which(texts))
+        else:
+            await services.handover.handback(session, now, conversation, person, note[:500])
+    await services.outbox.flush()
+
+
+async def away(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The sleutelpersoon is away until a date (/away 2026-12-24, /away off)."""
+    services = services_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        if person is None:
+            return
+        texts = services.handover.texts_for(person.locale)
+        argument = (context.args or [""])[0].strip().lower()
+        if argument == "off":
+            person.away_until = None
+            _say(session, now, user.id, notices.away_ended(texts))
+        else:
+            until = _parse_day(argument)
+            if until is None or until < local_today(person, now):
+                _say(session, now, user.id, notices.away_usage(texts))
+            else:
+                person.away_until = until
+                _say(session, now, user.id, notices.away_until(texts, until))
+    await services.outbox.flush()
+
+
+async def hours(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the sleutelpersoon's office hours and when they next get questions (/hours)."""
+    services = services_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        if person is None:
+            return
+        texts = services.handover.texts_for(person.locale)
+        day_names = Locale.parse(texts.locale).days["format"]["wide"]
+        lines = [
+            "{day} {start}–{end}".format(
+                day=day_names[window.weekday],
+                start=isolate(format_time(window.starts_at, "HH:mm", locale=texts.locale)),
+                end=isolate(format_time(window.ends_at, "HH:mm", locale=texts.locale)),
+            )
+            for window in sorted(person.windows, key=lambda w: (w.weekday, w.starts_at))
+        ]
+        opening = next_opening(schedule_of(person, local_today(person, now)), now)
+        _say(session, now, user.id, notices.hours_overview(texts, lines, opening, person.timezone))
+    await services.outbox.flush()
+
+
+# --- buttons ---------------------------------------------------------------------------------
 
 
 async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Store the language the newcomer pressed and invite the question."""
+    """Store the chosen language, then ask for consent or invite the question."""
     services = services_of(context)
-    query = update.callback_query
-    if query is None or query.data is None or update.effective_user is None:
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
         return
-    locale = query.data.removeprefix(LANGUAGE_CALLBACK_PREFIX)
-    if locale not in SUPPORTED_LOCALES:
-        await query.answer()
-        return
-    await services.newcomers.set_locale(update.effective_user.id, locale)
-    texts = services.texts[locale]
     await query.answer()
-    await query.edit_message_text(
-        texts.gettext("Language: {language}").format(language=isolate(LANGUAGE_ENDONYMS[locale]))
-    )
-    await query.get_bot().send_message(
-        chat_id=update.effective_user.id,
-        text=texts.gettext(
-            "Welcome to Sleutelbrug. Write your question about a letter, money or health "
-            "in your own words."
-        ),
-    )
-
-
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Classify a text question and say which domain it is about, or ask with buttons."""
-    services = services_of(context)
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None or message.text is None:
+    locale = query.data.removeprefix(LANGUAGE_PREFIX)
+    if locale not in SUPPORTED_LOCALES:
         return
-    locale = await _locale_for(services, user.id, user.language_code, message.text, remember=True)
-    texts = services.texts[locale]
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        if person is not None:
+            person.locale = locale
+            _say(
+                session,
+                now,
+                user.id,
+                services.texts[locale]
+                .gettext("Language: {language}")
+                .format(language=isolate(LANGUAGE_ENDONYMS[locale])),
+            )
+        else:
+            newcomer = await _newcomer(session, now, user.id, user.language_code, None)
+            newcomer.locale = locale
+            newcomer.updated_at = now
+            texts = services.texts[locale]
+            _say(
+                session,
+                now,
+                user.id,
+                texts.gettext("Language: {language}").format(
+                    language=isolate(LANGUAGE_ENDONYMS[locale])
+                ),
+            )
+            if newcomer.consented_at is None:
+                _ask_consent(session, now, newcomer, texts)
+            else:
+                _say(session, now, user.id, notices.ask_your_question(texts))
+    await services.outbox.flush()
+
+
+async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The newcomer agrees (or not) to what is stored and who sees it."""
+    services = services_of(context)
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    await query.answer()
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        if newcomer is None:
+            return
+        texts = services.handover.texts_for(newcomer.locale)
+        if query.data == CONSENT_PREFIX + "yes":
+            newcomer.consented_at = newcomer.consented_at or now
+            _say(session, now, user.id, notices.what_is_a_sleutelpersoon(texts))
+            _say(session, now, user.id, notices.ask_your_question(texts))
+        else:
+            _say(session, now, user.id, notices.consent_refused(texts))
+    await services.outbox.flush()
+
+
+async def choose_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The newcomer tapped a domain button for their question."""
+    services = services_of(context)
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    await query.answer()
+    domain = query.data.removeprefix(DOMAIN_PREFIX)
+    if domain not in CHOOSABLE_DOMAINS:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        if newcomer is None:
+            return
+        request = await services.handover.active_request(session, newcomer)
+        if request is None or request.status != RequestStatus.CHOOSING:
+            return
+        await services.handover.choose_domain(session, now, newcomer, request, domain)
+    await services.outbox.flush()
+
+
+async def choose_gender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store the gender preference and ask about the newcomer's own town or community."""
+    services = services_of(context)
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    await query.answer()
+    choice = query.data.removeprefix(GENDER_PREFIX)
+    if choice not in {NO_PREFERENCE, "f", "m"}:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        if newcomer is None:
+            return
+        newcomer.preferred_gender = None if choice == NO_PREFERENCE else choice
+        texts = services.handover.texts_for(newcomer.locale)
+        circles = sorted(
+            {
+                circle
+                for circle in (await session.scalars(select(Sleutelpersoon.circle))).all()
+                if circle
+            }
+        )
+        buttons = [(texts.gettext("No preference"), CIRCLE_PREFIX + NO_PREFERENCE)]
+        buttons += [(circle, f"{CIRCLE_PREFIX}{index}") for index, circle in enumerate(circles)]
+        _say(session, now, user.id, notices.preferences_circle(texts), _keyboard(buttons))
+    await services.outbox.flush()
+
+
+async def choose_circle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store the town or community whose sleutelpersonen the newcomer wants to avoid."""
+    services = services_of(context)
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    await query.answer()
+    choice = query.data.removeprefix(CIRCLE_PREFIX)
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        if newcomer is None:
+            return
+        circles = sorted(
+            {
+                circle
+                for circle in (await session.scalars(select(Sleutelpersoon.circle))).all()
+                if circle
+            }
+        )
+        if choice == NO_PREFERENCE:
+            newcomer.avoid_circle = None
+        elif choice.isdigit() and int(choice) < len(circles):
+            newcomer.avoid_circle = circles[int(choice)]
+        else:
+            return
+        _say(
+            session,
+            now,
+            user.id,
+            notices.preferences_saved(services.handover.texts_for(newcomer.locale)),
+        )
+    await services.outbox.flush()
+
+
+async def answer_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A sleutelpersoon accepts or declines an offer made to them (and only to them)."""
+    services = services_of(context)
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    accepting = query.data.startswith(OFFER_ACCEPT_PREFIX)
+    raw_id = query.data.removeprefix(OFFER_ACCEPT_PREFIX).removeprefix(OFFER_DECLINE_PREFIX)
+    now = services.clock.now()
+    outcome: AcceptOutcome | None = None
+    texts = services.handover.texts_for(None)
+    async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        offer = (
+            await access.offer_for(session, int(raw_id), person)
+            if person is not None and raw_id.isdigit()
+            else None
+        )
+        if person is not None:
+            texts = services.handover.texts_for(person.locale)
+        if person is not None and offer is not None:
+            if accepting:
+                outcome = await services.handover.accept(session, now, offer, person)
+            else:
+                await services.handover.decline(session, now, offer, person)
+    if person is None or offer is None:
+        await query.answer(notices.not_understood_command(texts), show_alert=True)
+    elif outcome in {AcceptOutcome.ALREADY_TAKEN, AcceptOutcome.NOT_PENDING}:
+        await query.answer(notices.offer_taken(texts), show_alert=True)
+        await query.edit_message_text(notices.offer_taken(texts))
+    else:
+        await query.answer()
+    await services.outbox.flush()
+
+
+async def select_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The sleutelpersoon chooses the conversation their plain messages go to."""
+    services = services_of(context)
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    await query.answer()
+    raw_id = query.data.removeprefix(SELECT_PREFIX)
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        if person is None or not raw_id.isdigit():
+            return
+        conversation = await access.open_conversation_for_sleutelpersoon(
+            session, int(raw_id), person
+        )
+        texts = services.handover.texts_for(person.locale)
+        if conversation is None:
+            _say(session, now, user.id, notices.not_understood_command(texts))
+            return
+        person.selected_conversation_id = conversation.id
+        _say(session, now, user.id, notices.conversation_selected(texts, conversation.label))
+    await services.outbox.flush()
+
+
+async def give_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍 / 👎 after a conversation closed."""
+    services = services_of(context)
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    await query.answer()
+    rating, _, raw_id = query.data.removeprefix(FEEDBACK_PREFIX).partition(":")
+    if rating not in {"up", "down"} or not raw_id.isdigit():
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        if newcomer is None:
+            return
+        conversation = await access.conversation_for_newcomer(session, int(raw_id), newcomer)
+        if conversation is None:
+            return
+        await services.handover.feedback(session, now, conversation, newcomer, rating)
+    await query.edit_message_reply_markup(reply_markup=None)
+    await services.outbox.flush()
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any message: relayed in a conversation, added to a waiting question, or a new question."""
+    services = services_of(context)
+    user, incoming = update.effective_user, update.effective_message
+    if user is None or incoming is None or update.edited_message is not None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        if person is not None:
+            await _from_sleutelpersoon(services, session, now, person, incoming)
+        else:
+            await _from_newcomer(services, session, now, user.id, user.language_code, incoming)
+    await services.outbox.flush()
+
+
+async def _from_sleutelpersoon(
+    services: Services,
+    session: AsyncSession,
+    now: datetime,
+    person: Sleutelpersoon,
+    incoming: Message,
+) -> None:
+    conversation = await _target_conversation(session, person, incoming)
+    if conversation is None:
+        texts = services.handover.texts_for(person.locale)
+        _say(session, now, incoming.chat_id, notices.which_conversation(texts))
+        return
+    await services.handover.relay_from_sleutelpersoon(
+        session, now, conversation, person, incoming.message_id
+    )
+
+
+async def _from_newcomer(
+    services: Services,
+    session: AsyncSession,
+    now: datetime,
+    user_id: int,
+    language_code: str | None,
+    incoming: Message,
+) -> None:
+    text = incoming.text or incoming.caption
+    newcomer = await _newcomer(session, now, user_id, language_code, text)
+    texts = services.handover.texts_for(newcomer.locale)
+    if newcomer.consented_at is None:
+        _ask_consent(session, now, newcomer, texts)
+        return
+    handover = services.handover
+    conversation = await handover.open_conversation_of_newcomer(session, newcomer)
+    if conversation is not None:
+        await handover.relay_from_newcomer(
+            session, now, conversation, newcomer, incoming.message_id
+        )
+        return
+    feedback_of = await handover.pending_feedback(session, newcomer)
+    if feedback_of is not None and incoming.text:
+        await handover.feedback_words(session, now, feedback_of, newcomer, incoming.text)
+        return
+    request = await handover.active_request(session, newcomer)
+    if request is not None:
+        await handover.add_to_waiting_request(session, now, newcomer, request, incoming.message_id)
+        return
+    if not text:
+        # A photo, voice note or document without words: the newcomer chooses the domain.
+        await handover.start_request(session, now, newcomer, incoming.message_id, domain=None)
+        _say(session, now, user_id, notices.choose_domain(texts), _domain_keyboard(texts))
+        return
     try:
-        classification = await services.nlu.classify(message.text)
+        classification = await services.nlu.classify(text)
     except NluUnavailable as exc:
         log.warning("NLU unavailable, asking with buttons: %s", exc)
-        await message.reply_text(
-            texts.gettext(
-                "I cannot read your message automatically right now. "
-                "What is your question about? Tap a button."
-            ),
-            reply_markup=domain_keyboard(texts.gettext),
-        )
+        await handover.start_request(session, now, newcomer, incoming.message_id, domain=None)
+        _say(session, now, user_id, notices.nlu_unavailable(texts), _domain_keyboard(texts))
         return
     log.info(
         "classified intent=%s confidence=%.2f", classification.intent, classification.confidence
     )
-    if classification.domain is None:
-        await message.reply_text(
-            texts.gettext("What is your question about? Tap a button."),
-            reply_markup=domain_keyboard(texts.gettext),
-        )
-        return
-    await message.reply_text(understood_text(texts.gettext, classification.domain))
     institutions = sorted({entity.value for entity in classification.entities})
-    if institutions:
-        await message.reply_text(
-            texts.gettext("I recognised: {names}").format(
-                names=", ".join(isolate(name) for name in institutions)
-            )
-        )
-
-
-async def media_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A photo, voice note or document has no text to classify: ask with buttons."""
-    services = services_of(context)
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
-        return
-    locale = await _locale_for(services, user.id, user.language_code, message.caption)
-    texts = services.texts[locale]
-    await message.reply_text(
-        texts.gettext("What is your question about? Tap a button."),
-        reply_markup=domain_keyboard(texts.gettext),
+    domain = classification.domain.value if classification.domain is not None else None
+    await handover.start_request(
+        session,
+        now,
+        newcomer,
+        incoming.message_id,
+        domain=domain,
+        intent=classification.intent,
+        confidence=classification.confidence,
+        institutions=institutions,
     )
-
-
-async def choose_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The newcomer tapped a domain button: confirm what was understood."""
-    services = services_of(context)
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or query.data is None or user is None:
-        return
-    value = query.data.removeprefix(DOMAIN_CALLBACK_PREFIX)
-    await query.answer()
-    if value not in {domain.value for domain in CHOOSABLE_DOMAINS}:
-        return
-    texts = services.texts[await _locale_for(services, user.id, user.language_code, None)]
-    await query.edit_message_reply_markup(reply_markup=None)
-    await query.get_bot().send_message(
-        chat_id=user.id, text=understood_text(texts.gettext, Domain(value))
-    )
+    if domain is None:
+        _say(session, now, user_id, notices.choose_domain(texts), _domain_keyboard(texts))
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure without message content and apologise to the newcomer."""
+    """Log the failure without message content and apologise to the user."""
     log.error("update handling failed: %s", type(context.error).__name__, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_user is None:
         return
-    services = services_of(context)
     user = update.effective_user
+    services = services_of(context)
     try:
-        locale = await _locale_for(services, user.id, user.language_code, None)
+        texts = services.texts[suggest_locale(user.language_code)]
         await context.bot.send_message(
             chat_id=user.id,
-            text=services.texts[locale].gettext(
+            text=texts.gettext(
                 "Sorry, something went wrong on our side. Please send your message again."
             ),
         )
@@ -166,86 +615,143 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
         log.exception("could not apologise after an error")
 
 
-def understood_text(gettext: GetText, domain: Domain) -> str:
-    """What the bot says it understood; each domain is one whole sentence to translate."""
-    if domain is Domain.POST:
-        return gettext("I understand: your question is about a letter or a form.")
-    if domain is Domain.FINANCE:
-        return gettext(
-            "I understand: your question is about money, such as bills, debts or toeslagen."
-        )
-    if domain is Domain.HEALTH:
-        return gettext("I understand: your question is about health, such as a doctor or medicine.")
-    if domain is Domain.EMERGENCY:
-        return gettext(
-            "If you or someone else is in danger right now, call {emergency}. "
-            "If you think about ending your life, call 113 Zelfmoordpreventie: {suicide_line} "
-            "(free, day and night). Violence at home: Veilig Thuis {veilig_thuis} "
-            "(free, day and night)."
-        ).format(
-            emergency=isolate("112"),
-            suicide_line=isolate("0800-0113"),
-            veilig_thuis=isolate("0800-2000"),
-        )
-    return gettext(
-        "I understand: your question is about something other than letters, money or health."
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _say(
+    session: AsyncSession,
+    now: datetime,
+    chat_id: int,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> None:
+    params: dict[str, object] = {"text": text}
+    if keyboard is not None:
+        params["reply_markup"] = keyboard.to_dict()
+    enqueue(session, now, chat_id, "sendMessage", params)
+
+
+def _keyboard(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One large button per row, so that people who read little can still choose."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data)] for label, data in buttons]
     )
 
 
-def domain_keyboard(gettext: GetText) -> InlineKeyboardMarkup:
-    """Large buttons, one per row, so that people who read little can still choose."""
-    labels = {
-        Domain.POST: gettext("✉️ Letter"),
-        Domain.FINANCE: gettext("💶 Money"),
-        Domain.HEALTH: gettext("🏥 Health"),
-        Domain.OTHER: gettext("❓ Other"),
-    }
-    return InlineKeyboardMarkup(
+def _domain_keyboard(texts: Texts) -> InlineKeyboardMarkup:
+    return _keyboard(
         [
-            [InlineKeyboardButton(labels[domain], callback_data=DOMAIN_CALLBACK_PREFIX + domain)]
-            for domain in CHOOSABLE_DOMAINS
+            (texts.gettext("✉️ Letter"), DOMAIN_PREFIX + "post"),
+            (texts.gettext("💶 Money"), DOMAIN_PREFIX + "finance"),
+            (texts.gettext("🏥 Health"), DOMAIN_PREFIX + "health"),
+            (texts.gettext("❓ Other"), DOMAIN_PREFIX + "other"),
         ]
     )
 
 
-async def _send_language_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    services = services_of(context)
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
-        return
-    suggested = suggest_locale(user.language_code)
+def _language_choice(
+    services: Services,
+    session: AsyncSession,
+    now: datetime,
+    user_id: int,
+    language_code: str | None,
+) -> None:
+    suggested = suggest_locale(language_code)
     # The suggested language comes first; every prompt line is in its own language.
     order = [suggested, *(locale for locale in SUPPORTED_LOCALES if locale != suggested)]
     prompt = "\n".join(services.texts[locale].gettext("Choose your language") for locale in order)
-    keyboard = InlineKeyboardMarkup(
+    _say(
+        session,
+        now,
+        user_id,
+        prompt,
+        _keyboard([(LANGUAGE_ENDONYMS[locale], LANGUAGE_PREFIX + locale) for locale in order]),
+    )
+
+
+def _ask_consent(session: AsyncSession, now: datetime, newcomer: Newcomer, texts: Texts) -> None:
+    keyboard = _keyboard(
         [
-            [
-                InlineKeyboardButton(
-                    LANGUAGE_ENDONYMS[locale], callback_data=LANGUAGE_CALLBACK_PREFIX + locale
-                )
-            ]
-            for locale in order
+            (texts.gettext("✅ I agree"), CONSENT_PREFIX + "yes"),
+            (texts.gettext("✖️ I do not agree"), CONSENT_PREFIX + "no"),
         ]
     )
-    await message.reply_text(prompt, reply_markup=keyboard)
+    _say(session, now, newcomer.telegram_user_id, notices.consent_request(texts), keyboard)
 
 
-async def _locale_for(
+async def _newcomer(
+    session: AsyncSession, now: datetime, user_id: int, language_code: str | None, text: str | None
+) -> Newcomer:
+    """The newcomer's row, created on first contact with a language guessed from their writing."""
+    newcomer = await access.newcomer_of_user(session, user_id)
+    if newcomer is not None:
+        return newcomer
+    newcomer = Newcomer(
+        telegram_user_id=user_id,
+        locale=suggest_locale(language_code, text),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(newcomer)
+    await session.flush()
+    return newcomer
+
+
+async def _target_conversation(
+    session: AsyncSession, person: Sleutelpersoon, incoming: Message
+) -> Conversation | None:
+    """The conversation a sleutelpersoon's message is meant for: the one replied to, else the
+    selected one, else their only open one."""
+    if incoming.reply_to_message is not None:
+        replied = await access.conversation_replied_to(
+            session, person, incoming.reply_to_message.message_id
+        )
+        if replied is not None:
+            return replied
+    if person.selected_conversation_id is not None:
+        selected = await access.open_conversation_for_sleutelpersoon(
+            session, person.selected_conversation_id, person
+        )
+        if selected is not None:
+            return selected
+    conversations = await access.open_conversations_of(session, person)
+    return conversations[0] if len(conversations) == 1 else None
+
+
+async def _accept_invite(
     services: Services,
+    session: AsyncSession,
+    now: datetime,
     user_id: int,
     language_code: str | None,
-    text: str | None,
-    *,
-    remember: bool = False,
-) -> str:
-    """The language the newcomer chose, else a guess from their writing and Telegram setting.
+    token: str,
+) -> None:
+    token_hash = hash_invite_token(token)
+    person = await session.scalar(
+        select(Sleutelpersoon).where(Sleutelpersoon.invite_token_hash == token_hash)
+    )
+    expires = person.invite_expires_at if person is not None else None
+    if person is None or expires is None or expires < now or person.telegram_user_id:
+        _say(
+            session,
+            now,
+            user_id,
+            notices.invite_invalid(services.texts[suggest_locale(language_code)]),
+        )
+        return
+    person.telegram_user_id = user_id
+    person.invite_token_hash = None
+    person.invite_expires_at = None
+    _say(
+        session,
+        now,
+        user_id,
+        notices.invite_welcome(services.handover.texts_for(person.locale), person.display_name),
+    )
 
-    With `remember`, a guess is stored so that the conversation stays in one language.
-    """
-    stored = await services.newcomers.locale_of(user_id)
-    if stored in SUPPORTED_LOCALES:
-        return stored
-    guess = suggest_locale(language_code, text)
-    if remember:
-        await services.newcomers.set_locale(user_id, guess)
-    return guess
+
+def _parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None

@@ -13,10 +13,10 @@ import io
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -57,6 +57,10 @@ class Texts:
     def format_datetime(self, moment: datetime, pattern: str = "EEEE d MMMM HH:mm") -> str:
         """A date and time as a reader of this locale writes it, e.g. `الاثنين 7 ديسمبر 09:00`."""
         return isolate(format_datetime(moment, pattern, locale=self.locale))
+
+    def format_date(self, day: date, pattern: str = "EEEE d MMMM y") -> str:
+        """A date as a reader of this locale writes it, e.g. `maandag 7 december 2026`."""
+        return format_date(day, pattern, locale=self.locale)
 
 
 def load_catalog(locale: str, locales_dir: Path = LOCALES_DIR) -> gettext.GNUTranslations:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import CallbackContext
 
+from bot.clock import Clock
+from bot.handover import Handover
 from bot.i18n import Texts
 from bot.nlu_guard import GuardedClassifier
-from bot.storage import NewcomerStore
+from bot.outbox import OutboxSender
 
 SERVICES_KEY = "services"
 
@@ -17,8 +20,11 @@ SERVICES_KEY = "services"
 @dataclass(frozen=True)
 class Services:
     texts: dict[str, Texts]
-    newcomers: NewcomerStore
+    sessions: async_sessionmaker[AsyncSession]
     nlu: GuardedClassifier
+    clock: Clock
+    handover: Handover
+    outbox: OutboxSender
 
 
 def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matching.candidates import TieBreak
+
 # Telegram tokens look like "123456789:AAH..." (bot id, colon, 35 url-safe characters).
 TELEGRAM_TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 # Telegram accepts 1-256 characters of this alphabet for a webhook secret token.
@@ -63,6 +65,9 @@ class Settings(BaseSettings):
     nlu_confidence_threshold: float = Field(
         default=0.5, ge=0, le=1, alias="NLU_CONFIDENCE_THRESHOLD"
     )
+
+    offer_timeout_minutes: int = Field(default=10, ge=1, le=24 * 60, alias="OFFER_TIMEOUT_MINUTES")
+    tie_break: TieBreak = Field(default=TieBreak.NONE, alias="TIE_BREAK")
 
     sandbox_host: str = Field(default="127.0.0.1", alias="SANDBOX_HOST")
     sandbox_port: int = Field(default=8081, ge=0, le=65535, alias="SANDBOX_PORT")

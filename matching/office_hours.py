@@ -215,3 +215,50 @@ def _utc(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("instant must be timezone-aware")
     return instant.astimezone(UTC)
+
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_weekly_hours(spec: str) -> tuple[WeeklyWindow, ...]:
+    """Read office hours written like `mon-fri 09:00-12:00 13:00-17:00; sat 10:00-12:00`.
+
+    Parts are separated by `;`; each names a day or a range of days, then one or more
+    `HH:MM-HH:MM` windows (`24:00` or `00:00` as the end means midnight). Raises ValueError
+    with the offending part quoted.
+    """
+    windows: list[WeeklyWindow] = []
+    for part in (piece.strip() for piece in spec.split(";")):
+        if not part:
+            continue
+        days_text, *ranges = part.split()
+        if not ranges:
+            raise ValueError(f"no times in {part!r}; write e.g. 'mon 09:00-17:00'")
+        days = _parse_days(days_text, part)
+        for time_range in ranges:
+            start, end = _parse_range(time_range, part)
+            windows.extend(WeeklyWindow(day, start, end) for day in days)
+    return tuple(windows)
+
+
+def _parse_days(text: str, part: str) -> list[int]:
+    first, _, last = text.lower().partition("-")
+    if first not in WEEKDAY_NAMES or (last and last not in WEEKDAY_NAMES):
+        raise ValueError(f"unknown day in {part!r}; use {', '.join(WEEKDAY_NAMES)}")
+    start = WEEKDAY_NAMES.index(first)
+    end = WEEKDAY_NAMES.index(last) if last else start
+    if end < start:
+        raise ValueError(f"day range runs backwards in {part!r}")
+    return list(range(start, end + 1))
+
+
+def _parse_range(text: str, part: str) -> tuple[time, time]:
+    try:
+        start_text, end_text = text.split("-")
+        start = time.fromisoformat(start_text)
+        end = time(0) if end_text == "24:00" else time.fromisoformat(end_text)
+    except ValueError:
+        raise ValueError(f"cannot read the times {text!r} in {part!r}; write HH:MM-HH:MM") from None
+    if end != time(0) and end <= start:
+        raise ValueError(f"window {text!r} in {part!r} must end after it starts")
+    return start, end

@@ -20,6 +20,7 @@ from bot.i18n import (
     load_all_texts,
     suggest_locale,
 )
+from bot.notices import emergency_help
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -65,12 +66,17 @@ def test_translations_are_really_in_their_language() -> None:
 
 
 def test_emergency_numbers_are_isolated_in_arabic() -> None:
-    from bot.handlers import understood_text
-    from nlu.domains import Domain
-
-    text = understood_text(load_all_texts()["ar"].gettext, Domain.EMERGENCY)
+    text = emergency_help(load_all_texts()["ar"])
     for number in ("112", "0800-0113", "0800-2000"):
         assert isolate(number) in text
+
+
+def test_commands_survive_translation() -> None:
+    """Slash commands are typed by users: every translation keeps the msgid's commands."""
+    command = re.compile(r"/[a-z]+")
+    for locale, texts in load_all_texts().items():
+        for msgid in source_msgids():
+            assert command.findall(texts.gettext(msgid)) == command.findall(msgid), (locale, msgid)
 
 
 def test_dates_follow_the_readers_locale() -> None:

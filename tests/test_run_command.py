@@ -1,5 +1,6 @@
 """The one-command local run: `sleutelbrug run` brings up the sandbox chat page, where a person
-asks in Arabic and in Tigrinya and hears the right domain, and Ctrl-C stops all it started.
+asks in Arabic and in Tigrinya, the demo sleutelpersoon of that language is offered the question
+with the right domain and accepts it, and Ctrl-C stops all it started.
 
 It drives the real process through Debian's Chromium, as a first-time user would.
 """
@@ -22,6 +23,7 @@ import psutil
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
+from bot import notices
 from bot.i18n import load_all_texts
 from nlu.service import RasaServer, free_port
 
@@ -56,15 +58,25 @@ def wait_for_page_url(process: subprocess.Popen[str], timeout: float = 120) -> s
 
 
 async def ask(page: Page, page_url: str, name: str, language_code: str, question: str) -> None:
+    """As a new newcomer: start, choose the suggested language, agree, ask."""
     await page.goto(page_url)
     await page.fill("input[name=first_name]", name)
     await page.fill("input[name=language_code]", language_code)
     await page.click("#new-user-form button[type=submit]")
     await page.wait_for_url("**/?user=*")
     await page.click("#start-button")
-    await page.locator(".inline-keyboard button").first.wait_for()
+    await page.locator(".inline-keyboard button").first.click()
+    agree = TEXTS[language_code].gettext("✅ I agree")
+    await page.locator(".inline-keyboard button", has_text=agree).click()
+    await page.locator(".from-bot .text", has_text="/preferences").wait_for()
     await page.fill("#message-input", question)
     await page.press("#message-input", "Enter")
+
+
+async def open_chat_of(page: Page, page_url: str, name: str) -> None:
+    await page.goto(page_url)
+    await page.locator("#user-list a.user-link", has_text=name).click()
+    await page.wait_for_url("**/?user=*")
 
 
 @dataclass
@@ -121,24 +133,34 @@ async def test_run_command_serves_a_chat_page_that_routes_arabic_and_tigrinya(
             await ask(page, page_url, "أمينة", "ar", "وصلني مكتوب من البلدية ما فهمت شو بدهم")
             await expect(
                 page.locator(
-                    ".from-bot .text",
-                    has_text=TEXTS["ar"].gettext(
-                        "I understand: your question is about a letter or a form."
-                    ),
+                    ".from-bot .text", has_text=notices.someone_will_come(TEXTS["ar"], "ar")
                 )
             ).to_be_visible(timeout=20_000)
             await page.screenshot(path=str(SCREENSHOTS / "run-arabic.png"))
+            await open_chat_of(page, page_url, "Amal (sleutelpersoon)")
+            amal_offer = page.locator(
+                ".from-bot .text", has_text=TEXTS["ar"].gettext("letters and forms")
+            )
+            await expect(amal_offer).to_be_visible(timeout=20_000)
+            await page.screenshot(path=str(SCREENSHOTS / "run-arabic-offer.png"))
 
             await ask(page, page_url, "ሰላም", "ti", "ሓኪም ክረክብ ደልየ ቆልዓይ ሓሚሙ")
             await expect(
                 page.locator(
-                    ".from-bot .text",
-                    has_text=TEXTS["ti"].gettext(
-                        "I understand: your question is about health, such as a doctor or medicine."
-                    ),
+                    ".from-bot .text", has_text=notices.someone_will_come(TEXTS["ti"], "ti")
                 )
             ).to_be_visible(timeout=20_000)
             await page.screenshot(path=str(SCREENSHOTS / "run-tigrinya.png"))
+            await open_chat_of(page, page_url, "Tesfay (sleutelpersoon)")
+            tesfay_offer = page.locator(".from-bot .text", has_text=TEXTS["ti"].gettext("health"))
+            await expect(tesfay_offer).to_be_visible(timeout=20_000)
+            await page.locator(
+                ".inline-keyboard button", has_text=TEXTS["ti"].gettext("✅ Accept")
+            ).click()
+            await expect(
+                page.locator(".from-bot .text", has_text="ሓኪም ክረክብ ደልየ ቆልዓይ ሓሚሙ")
+            ).to_be_visible(timeout=20_000)
+            await page.screenshot(path=str(SCREENSHOTS / "run-tigrinya-accepted.png"))
         finally:
             await browser.close()
 

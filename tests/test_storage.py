@@ -1,47 +1,79 @@
-"""The schema comes from migrations and behaves the same on SQLite and PostgreSQL."""
+"""The schema comes from migrations, matches the models, and behaves the same on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
-from sqlalchemy import create_engine, inspect
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, select
 from sqlalchemy.exc import IntegrityError
 
+from bot.models import Base, Newcomer
 from bot.storage import (
-    Newcomer,
-    NewcomerStore,
     async_database_url,
     create_engine_for,
     migrate,
     session_factory,
     sync_database_url,
-    utc_now,
 )
 
+NOW = datetime(2026, 12, 8, 9, 30, tzinfo=UTC)
 
-def test_migrations_create_the_schema_and_can_run_twice(database_url: str) -> None:
+
+def test_migrations_match_the_models_and_can_run_twice(database_url: str) -> None:
     migrate(database_url)
     migrate(database_url)
     engine = create_engine(sync_database_url(database_url))
     try:
-        inspector = inspect(engine)
-        assert "newcomers" in inspector.get_table_names()
-        columns = {column["name"] for column in inspector.get_columns("newcomers")}
-        assert columns == {"id", "telegram_user_id", "locale", "created_at", "updated_at"}
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert differences == []
     finally:
         engine.dispose()
 
 
-async def test_newcomer_locale_round_trip(database_url: str) -> None:
+async def test_instants_come_back_aware_and_in_utc(database_url: str) -> None:
     migrate(database_url)
     engine = create_engine_for(database_url)
-    store = NewcomerStore(session_factory(engine))
+    sessions = session_factory(engine)
+    amsterdam_morning = datetime(2026, 12, 8, 10, 30, tzinfo=timezone(timedelta(hours=1)))
     try:
-        assert await store.locale_of(7001) is None
-        await store.set_locale(7001, "ti")
-        assert await store.locale_of(7001) == "ti"
-        await store.set_locale(7001, "ar")
-        assert await store.locale_of(7001) == "ar"
-        assert await store.locale_of(7002) is None
+        async with sessions.begin() as session:
+            session.add(
+                Newcomer(
+                    telegram_user_id=7001,
+                    locale="ti",
+                    created_at=amsterdam_morning,
+                    updated_at=amsterdam_morning,
+                )
+            )
+        async with sessions() as session:
+            stored = await session.scalar(select(Newcomer).where(Newcomer.telegram_user_id == 7001))
+            assert stored is not None
+            assert stored.created_at == NOW
+            assert stored.created_at.utcoffset() == timedelta(0)
+            # Comparisons in SQL use the same UTC instants.
+            later = await session.scalar(
+                select(Newcomer.id).where(Newcomer.created_at > NOW - timedelta(minutes=1))
+            )
+            assert later == stored.id
+    finally:
+        await engine.dispose()
+
+
+async def test_naive_instants_are_refused(sqlite_url: str) -> None:
+    migrate(sqlite_url)
+    engine = create_engine_for(sqlite_url)
+    try:
+        with pytest.raises(Exception, match="timezone-aware"):
+            async with session_factory(engine).begin() as session:
+                naive = datetime(2026, 12, 8, 9, 30)
+                session.add(
+                    Newcomer(telegram_user_id=1, locale="ar", created_at=naive, updated_at=naive)
+                )
     finally:
         await engine.dispose()
 
@@ -53,10 +85,9 @@ async def test_one_row_per_telegram_user(database_url: str) -> None:
     try:
         with pytest.raises(IntegrityError):
             async with sessions.begin() as session:
-                now = utc_now()
                 for _ in range(2):
                     session.add(
-                        Newcomer(telegram_user_id=42, locale="ar", created_at=now, updated_at=now)
+                        Newcomer(telegram_user_id=42, locale="ar", created_at=NOW, updated_at=NOW)
                     )
     finally:
         await engine.dispose()

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from bot.storage import Base
+from bot.models import Base
 
 config = context.config
 engine = engine_from_config(

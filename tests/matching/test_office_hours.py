@@ -20,6 +20,7 @@ from matching.office_hours import (
     current_window_end,
     is_within,
     next_opening,
+    parse_weekly_hours,
 )
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -205,3 +206,26 @@ def test_current_window_end_is_the_first_minute_outside(
     while probe < end and probe - instant < timedelta(days=2):
         assert is_within(schedule, probe)
         probe += timedelta(minutes=1)
+
+
+def test_weekly_hours_are_read_from_text() -> None:
+    windows = parse_weekly_hours("mon-wed 09:00-12:00 13:00-17:00; sat 20:00-24:00")
+    assert WeeklyWindow(0, time(9), time(12)) in windows
+    assert WeeklyWindow(2, time(13), time(17)) in windows
+    assert WeeklyWindow(5, time(20), time(0)) in windows
+    assert len(windows) == 7
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("mon-fry 09:00-17:00", "unknown day"),
+        ("fri-mon 09:00-17:00", "backwards"),
+        ("mon", "no times"),
+        ("mon 9-17", "cannot read the times"),
+        ("mon 17:00-09:00", "must end after it starts"),
+    ],
+)
+def test_unreadable_hours_say_what_is_wrong(spec: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parse_weekly_hours(spec)

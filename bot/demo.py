@@ -1,0 +1,58 @@
+"""Demo sleutelpersonen for the no-token run, so that a first-time user sees a whole handover.
+
+Only ever used with the sandbox Telegram: the simulated users exist only there. The sandbox
+numbers its users from the same start on every run, so the profiles stored in the data folder
+keep matching them; they are created once and left as they are after that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.models import Sleutelpersoon
+from bot.profiles import NewProfile, create_sleutelpersoon
+from matching.office_hours import parse_weekly_hours
+from sandbox import Sandbox
+
+# Long days, every day, so the demo works at most hours; 23:00-07:00 shows the waiting.
+DEMO_HOURS = "mon-sun 07:00-23:00"
+DEMO_PEOPLE = (
+    ("Amal", "ar", ("ar",), "f"),
+    ("Tesfay", "ti", ("ti",), "m"),
+    ("Sanne", "nl", ("nl", "en"), "f"),
+)
+
+
+async def seed_demo_sleutelpersonen(
+    sandbox: Sandbox, sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> list[str]:
+    """Add a simulated sleutelpersoon per language; return their names as shown on the page."""
+    names = []
+    async with sessions.begin() as session:
+        for name, locale, languages, gender in DEMO_PEOPLE:
+            label = f"{name} (sleutelpersoon)"
+            user = sandbox.add_user(label, locale)
+            names.append(label)
+            known = await session.scalar(
+                select(Sleutelpersoon.id).where(Sleutelpersoon.telegram_user_id == user.id)
+            )
+            if known is not None:
+                continue
+            create_sleutelpersoon(
+                session,
+                now,
+                NewProfile(
+                    display_name=name,
+                    languages=languages,
+                    domains=("post", "finance", "health", "other"),
+                    windows=parse_weekly_hours(DEMO_HOURS),
+                    locale=locale,
+                    gender=gender,
+                    works_on_public_holidays=True,
+                    telegram_user_id=user.id,
+                ),
+            )
+    return names

@@ -1,0 +1,777 @@
+"""The handover: a newcomer's request is offered, accepted, relayed and closed.
+
+Every function here runs inside the caller's transaction and writes the messages it causes
+to the outbox in that same transaction; nothing is sent from here. Time is passed in.
+
+Rules kept here:
+- An offer goes only to a sleutelpersoon who fits the request and is within office hours at
+  that moment (`matching.candidates`); its timeout counts office time only.
+- A timed-out offer stays acceptable, but the request moves on to the next candidate; when
+  nobody is left, it goes to the coordinators' queue and the newcomer is told.
+- The first accept wins: the request's status changes with a conditional UPDATE, and the unique
+  `conversations.request_id` makes a second conversation impossible even across processes.
+- A sleutelpersoon's name is the only identity that crosses over, and only their display
+  name; messages are copied, never forwarded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import notices
+from bot.directory import candidate_pool, local_today, schedule_of
+from bot.i18n import Texts
+from bot.models import (
+    Conversation,
+    HelpRequest,
+    Newcomer,
+    Offer,
+    OfferStatus,
+    RequestMessage,
+    RequestStatus,
+    Sleutelpersoon,
+)
+from bot.outbox import cancel_unsent, enqueue
+from matching.candidates import HelpRequest as MatchRequest
+from matching.candidates import TieBreak, earliest_availability, rank_candidates
+from matching.office_hours import add_office_time, is_within, next_opening
+
+OPEN = "open"
+CLOSED = "closed"
+HANDED_BACK = "handed_back"
+ACTIVE_REQUEST_STATUSES = (
+    RequestStatus.CHOOSING,
+    RequestStatus.WAITING,
+    RequestStatus.OFFERED,
+    RequestStatus.QUEUED,
+)
+NEWCOMER_ZONE = "Europe/Amsterdam"
+
+OFFER_ACCEPT_PREFIX = "offer:accept:"
+OFFER_DECLINE_PREFIX = "offer:decline:"
+FEEDBACK_PREFIX = "feedback:"
+
+
+class AcceptOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    ALREADY_TAKEN = "already_taken"
+    NOT_PENDING = "not_pending"
+
+
+@dataclass(frozen=True)
+class HandoverPolicy:
+    """Per-deployment choices of the organisation."""
+
+    offer_timeout: timedelta = timedelta(minutes=10)
+    tie_break: TieBreak = TieBreak.NONE
+
+
+class Handover:
+    """State changes of requests, offers and conversations, with their outbox messages."""
+
+    def __init__(self, texts: dict[str, Texts], policy: HandoverPolicy) -> None:
+        self._texts = texts
+        self._policy = policy
+
+    def texts_for(self, locale: str | None) -> Texts:
+        return self._texts.get(locale or "en", self._texts["en"])
+
+    # --- newcomer side ---------------------------------------------------------------------
+
+    async def active_request(self, session: AsyncSession, newcomer: Newcomer) -> HelpRequest | None:
+        return await session.scalar(
+            select(HelpRequest)
+            .where(
+                HelpRequest.newcomer_id == newcomer.id,
+                HelpRequest.status.in_(ACTIVE_REQUEST_STATUSES),
+            )
+            .order_by(HelpRequest.id.desc())
+            .limit(1)
+        )
+
+    async def open_conversation_of_newcomer(
+        self, session: AsyncSession, newcomer: Newcomer
+    ) -> Conversation | None:
+        return await session.scalar(
+            select(Conversation).where(
+                Conversation.newcomer_id == newcomer.id, Conversation.status == OPEN
+            )
+        )
+
+    async def start_request(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        newcomer: Newcomer,
+        message_id: int,
+        *,
+        domain: str | None,
+        intent: str | None = None,
+        confidence: float | None = None,
+        institutions: list[str] | None = None,
+    ) -> HelpRequest:
+        """A new question. With a domain it is matched at once; without, buttons are asked."""
+        request = HelpRequest(
+            newcomer_id=newcomer.id,
+            language=newcomer.locale or "en",
+            domain=domain,
+            status=RequestStatus.CHOOSING,
+            intent=intent,
+            confidence=confidence,
+            institutions=institutions or [],
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(request)
+        await session.flush()
+        self.add_message(session, now, request, message_id)
+        if domain is not None:
+            await self.route(session, now, request, newcomer)
+        return request
+
+    def add_message(
+        self, session: AsyncSession, now: datetime, request: HelpRequest, message_id: int
+    ) -> None:
+        session.add(
+            RequestMessage(request_id=request.id, telegram_message_id=message_id, created_at=now)
+        )
+
+    async def add_to_waiting_request(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        newcomer: Newcomer,
+        request: HelpRequest,
+        message_id: int,
+    ) -> None:
+        """A further message while waiting belongs to the same request."""
+        self.add_message(session, now, request, message_id)
+        texts = self.texts_for(newcomer.locale)
+        enqueue(
+            session,
+            now,
+            newcomer.telegram_user_id,
+            "sendMessage",
+            {"text": notices.added_to_question(texts)},
+        )
+
+    async def choose_domain(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        newcomer: Newcomer,
+        request: HelpRequest,
+        domain: str,
+    ) -> None:
+        request.domain = domain
+        request.updated_at = now
+        await self.route(session, now, request, newcomer)
+
+    async def route(
+        self, session: AsyncSession, now: datetime, request: HelpRequest, newcomer: Newcomer
+    ) -> None:
+        """Send emergencies to professional help; match everything else."""
+        texts = self.texts_for(newcomer.locale)
+        if request.domain == "emergency":
+            # Professional help at any hour; a volunteer is never the emergency service.
+            request.status = RequestStatus.EMERGENCY
+            enqueue(
+                session,
+                now,
+                newcomer.telegram_user_id,
+                "sendMessage",
+                {"text": notices.emergency_help(texts)},
+            )
+            return
+        await self.match(session, now, request, newcomer=newcomer)
+
+    async def match(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        request: HelpRequest,
+        *,
+        newcomer: Newcomer | None = None,
+    ) -> None:
+        """Offer the request to the best candidate now, or decide when someone will be there."""
+        if newcomer is None:
+            newcomer = await session.get_one(Newcomer, request.newcomer_id)
+        texts = self.texts_for(newcomer.locale)
+        offered = set(
+            (
+                await session.scalars(
+                    select(Offer.sleutelpersoon_id).where(Offer.request_id == request.id)
+                )
+            ).all()
+        )
+        wanted = MatchRequest(
+            language=request.language,
+            domain=request.domain or "other",
+            preferred_gender=newcomer.preferred_gender,
+            avoid_circle=newcomer.avoid_circle,
+            previous_helpers=await self._previous_helpers(session, newcomer),
+            excluded=frozenset(offered),
+        )
+        pool = await candidate_pool(session, now)
+        ranked = rank_candidates(pool, wanted, now, self._policy.tie_break)
+        first_time = request.status == RequestStatus.CHOOSING
+        request.updated_at = now
+        if ranked:
+            best = await session.get_one(Sleutelpersoon, ranked[0].id)
+            await self._offer(session, now, request, best)
+            request.status = RequestStatus.OFFERED
+            request.next_match_at = None
+            if first_time:
+                enqueue(
+                    session,
+                    now,
+                    newcomer.telegram_user_id,
+                    "sendMessage",
+                    {"text": notices.someone_will_come(texts, request.language)},
+                )
+            return
+        earliest = earliest_availability(pool, wanted, now)
+        if earliest is None:
+            request.status = RequestStatus.QUEUED
+            request.next_match_at = None
+            enqueue(
+                session,
+                now,
+                newcomer.telegram_user_id,
+                "sendMessage",
+                {"text": notices.queued_for_coordinators(texts)},
+            )
+            return
+        told_before = request.status == RequestStatus.WAITING and request.next_match_at == earliest
+        request.status = RequestStatus.WAITING
+        request.next_match_at = earliest
+        if not told_before:
+            text = (
+                notices.someone_will_come_at(texts, request.language, earliest, NEWCOMER_ZONE)
+                + "\n"
+                + notices.urgent_hint(texts)
+            )
+            enqueue(session, now, newcomer.telegram_user_id, "sendMessage", {"text": text})
+
+    async def _previous_helpers(self, session: AsyncSession, newcomer: Newcomer) -> tuple[int, ...]:
+        helpers = (
+            await session.scalars(
+                select(Conversation.sleutelpersoon_id)
+                .where(Conversation.newcomer_id == newcomer.id, Conversation.status == CLOSED)
+                .order_by(Conversation.opened_at.desc())
+            )
+        ).all()
+        return tuple(dict.fromkeys(helpers))
+
+    async def _offer(
+        self, session: AsyncSession, now: datetime, request: HelpRequest, person: Sleutelpersoon
+    ) -> None:
+        assert person.telegram_user_id is not None
+        schedule = schedule_of(person, local_today(person, now))
+        offer = Offer(
+            request_id=request.id,
+            sleutelpersoon_id=person.id,
+            status=OfferStatus.PENDING,
+            created_at=now,
+            expires_at=add_office_time(schedule, now, self._policy.offer_timeout),
+        )
+        session.add(offer)
+        await session.flush()
+        texts = self.texts_for(person.locale)
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts.gettext("✅ Accept"), callback_data=f"{OFFER_ACCEPT_PREFIX}{offer.id}"
+                    ),
+                    InlineKeyboardButton(
+                        texts.gettext("✖️ Decline"),
+                        callback_data=f"{OFFER_DECLINE_PREFIX}{offer.id}",
+                    ),
+                ]
+            ]
+        )
+        text = notices.offer(
+            texts,
+            request.language,
+            request.domain,
+            request.institutions,
+            now - request.created_at,
+            request.handback_note,
+        )
+        enqueue(
+            session,
+            now,
+            person.telegram_user_id,
+            "sendMessage",
+            {"text": text, "reply_markup": keyboard.to_dict()},
+            sleutelpersoon_id=person.id,
+            purpose=f"offer:{offer.id}",
+        )
+
+    # --- timers ------------------------------------------------------------------------------
+
+    async def expire_offers(self, session: AsyncSession, now: datetime) -> int:
+        """Pass on every offer whose office-time timeout has passed; each fires exactly once."""
+        due = (
+            await session.scalars(
+                select(Offer).where(
+                    Offer.status == OfferStatus.PENDING,
+                    Offer.expires_at.is_not(None),
+                    Offer.expires_at <= now,
+                )
+            )
+        ).all()
+        fired = 0
+        for offer in due:
+            # The conditional update is the once-only guard, also across processes.
+            claimed = await session.execute(
+                update(Offer)
+                .where(Offer.id == offer.id, Offer.expires_at.is_not(None))
+                .values(expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            fired += 1
+            request = await session.get_one(HelpRequest, offer.request_id)
+            if request.status == RequestStatus.OFFERED:
+                await self.match(session, now, request)
+        return fired
+
+    async def release_waiting(self, session: AsyncSession, now: datetime) -> int:
+        """Match requests whose awaited office hours have opened."""
+        due = (
+            await session.scalars(
+                select(HelpRequest).where(
+                    HelpRequest.status == RequestStatus.WAITING,
+                    HelpRequest.next_match_at.is_not(None),
+                    HelpRequest.next_match_at <= now,
+                )
+            )
+        ).all()
+        for request in due:
+            await self.match(session, now, request)
+        return len(due)
+
+    # --- sleutelpersoon side -----------------------------------------------------------------
+
+    async def accept(
+        self, session: AsyncSession, now: datetime, offer: Offer, person: Sleutelpersoon
+    ) -> AcceptOutcome:
+        """The offered sleutelpersoon accepts; exactly one accept per request succeeds."""
+        if offer.status != OfferStatus.PENDING:
+            return AcceptOutcome.NOT_PENDING
+        won = await session.execute(
+            update(HelpRequest)
+            .where(
+                HelpRequest.id == offer.request_id,
+                HelpRequest.status.in_(
+                    (RequestStatus.OFFERED, RequestStatus.WAITING, RequestStatus.QUEUED)
+                ),
+            )
+            .values(status=RequestStatus.ACCEPTED, updated_at=now, next_match_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        if won.rowcount != 1:  # type: ignore[attr-defined]
+            offer.status = OfferStatus.TAKEN
+            offer.expires_at = None
+            return AcceptOutcome.ALREADY_TAKEN
+        request = await session.get_one(HelpRequest, offer.request_id)
+        await session.refresh(request)
+        newcomer = await session.get_one(Newcomer, request.newcomer_id)
+        conversation = Conversation(
+            request_id=request.id,
+            newcomer_id=newcomer.id,
+            sleutelpersoon_id=person.id,
+            label="",
+            status=OPEN,
+            opened_at=now,
+            feedback_pending=False,
+        )
+        session.add(conversation)
+        try:
+            await session.flush()
+        except IntegrityError:
+            # Another process created the conversation between our update and insert.
+            return AcceptOutcome.ALREADY_TAKEN
+        conversation.label = f"#{conversation.id}"
+        offer.status = OfferStatus.ACCEPTED
+        offer.expires_at = None
+        person.selected_conversation_id = conversation.id
+        await self._withdraw_other_offers(session, now, request, offer, OfferStatus.TAKEN)
+
+        person_texts = self.texts_for(person.locale)
+        assert person.telegram_user_id is not None
+        if offer.telegram_message_id is not None:
+            self._edit_offer(
+                session,
+                now,
+                person,
+                offer,
+                notices.offer_accepted(person_texts, conversation.label),
+            )
+        enqueue(
+            session,
+            now,
+            person.telegram_user_id,
+            "sendMessage",
+            {
+                "text": notices.conversation_header(
+                    person_texts, conversation.label, request.language, request.domain
+                )
+            },
+            sleutelpersoon_id=person.id,
+            purpose=f"header:{conversation.id}",
+        )
+        newcomer_texts = self.texts_for(newcomer.locale)
+        enqueue(
+            session,
+            now,
+            newcomer.telegram_user_id,
+            "sendMessage",
+            {"text": notices.sleutelpersoon_accepted(newcomer_texts, person.display_name)},
+        )
+        waiting_messages = (
+            await session.scalars(
+                select(RequestMessage.telegram_message_id)
+                .where(RequestMessage.request_id == request.id)
+                .order_by(RequestMessage.id)
+            )
+        ).all()
+        for message_id in waiting_messages:
+            self._copy_to_sleutelpersoon(
+                session, now, conversation, person, newcomer.telegram_user_id, message_id
+            )
+        return AcceptOutcome.ACCEPTED
+
+    async def decline(
+        self, session: AsyncSession, now: datetime, offer: Offer, person: Sleutelpersoon
+    ) -> None:
+        if offer.status != OfferStatus.PENDING:
+            return
+        offer.status = OfferStatus.DECLINED
+        was_running = offer.expires_at is not None
+        offer.expires_at = None
+        self._edit_offer(
+            session, now, person, offer, notices.offer_declined(self.texts_for(person.locale))
+        )
+        request = await session.get_one(HelpRequest, offer.request_id)
+        if was_running and request.status == RequestStatus.OFFERED:
+            await self.match(session, now, request)
+
+    async def _withdraw_other_offers(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        request: HelpRequest,
+        kept: Offer | None,
+        status: OfferStatus,
+    ) -> None:
+        others = (
+            await session.scalars(
+                select(Offer).where(
+                    Offer.request_id == request.id, Offer.status == OfferStatus.PENDING
+                )
+            )
+        ).all()
+        for other in others:
+            if kept is not None and other.id == kept.id:
+                continue
+            other.status = status
+            other.expires_at = None
+            if other.telegram_message_id is None:
+                await cancel_unsent(session, f"offer:{other.id}")
+                continue
+            person = await session.get_one(Sleutelpersoon, other.sleutelpersoon_id)
+            self._edit_offer(
+                session, now, person, other, notices.offer_taken(self.texts_for(person.locale))
+            )
+
+    def _edit_offer(
+        self, session: AsyncSession, now: datetime, person: Sleutelpersoon, offer: Offer, text: str
+    ) -> None:
+        """Replace an offer's text and remove its buttons (only once it has been sent)."""
+        if offer.telegram_message_id is None or person.telegram_user_id is None:
+            return
+        enqueue(
+            session,
+            now,
+            person.telegram_user_id,
+            "editMessageText",
+            {"message_id": offer.telegram_message_id, "text": text},
+            sleutelpersoon_id=person.id,
+        )
+
+    # --- conversation ------------------------------------------------------------------------
+
+    def _copy_to_sleutelpersoon(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        conversation: Conversation,
+        person: Sleutelpersoon,
+        newcomer_chat_id: int,
+        message_id: int,
+    ) -> None:
+        assert person.telegram_user_id is not None
+        enqueue(
+            session,
+            now,
+            person.telegram_user_id,
+            "copyMessage",
+            {"from_chat_id": newcomer_chat_id, "message_id": message_id},
+            sleutelpersoon_id=person.id,
+            purpose=f"relay:{conversation.id}",
+        )
+
+    async def relay_from_newcomer(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        conversation: Conversation,
+        newcomer: Newcomer,
+        message_id: int,
+    ) -> None:
+        """Copy to the sleutelpersoon (held until their hours); say when if they are away."""
+        person = await session.get_one(Sleutelpersoon, conversation.sleutelpersoon_id)
+        self._copy_to_sleutelpersoon(
+            session, now, conversation, person, newcomer.telegram_user_id, message_id
+        )
+        schedule = schedule_of(person, local_today(person, now))
+        if is_within(schedule, now):
+            return
+        if conversation.away_notice_until is not None and conversation.away_notice_until > now:
+            return  # told already for this stretch
+        opening = next_opening(schedule, now)
+        if opening is None:
+            return
+        conversation.away_notice_until = opening
+        enqueue(
+            session,
+            now,
+            newcomer.telegram_user_id,
+            "sendMessage",
+            {
+                "text": notices.sleutelpersoon_away(
+                    self.texts_for(newcomer.locale), person.display_name, opening, NEWCOMER_ZONE
+                )
+            },
+        )
+
+    async def relay_from_sleutelpersoon(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        conversation: Conversation,
+        person: Sleutelpersoon,
+        message_id: int,
+    ) -> None:
+        newcomer = await session.get_one(Newcomer, conversation.newcomer_id)
+        assert person.telegram_user_id is not None
+        enqueue(
+            session,
+            now,
+            newcomer.telegram_user_id,
+            "copyMessage",
+            {"from_chat_id": person.telegram_user_id, "message_id": message_id},
+        )
+
+    async def close(self, session: AsyncSession, now: datetime, conversation: Conversation) -> None:
+        """End a conversation (by either side) and ask the newcomer for feedback."""
+        if conversation.status != OPEN:
+            return
+        conversation.status = CLOSED
+        conversation.closed_at = now
+        conversation.feedback_pending = True
+        request = await session.get_one(HelpRequest, conversation.request_id)
+        request.status = RequestStatus.CLOSED
+        request.updated_at = now
+        newcomer = await session.get_one(Newcomer, conversation.newcomer_id)
+        person = await session.get_one(Sleutelpersoon, conversation.sleutelpersoon_id)
+        if person.selected_conversation_id == conversation.id:
+            person.selected_conversation_id = None
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        "👍", callback_data=f"{FEEDBACK_PREFIX}up:{conversation.id}"
+                    ),
+                    InlineKeyboardButton(
+                        "👎", callback_data=f"{FEEDBACK_PREFIX}down:{conversation.id}"
+                    ),
+                ]
+            ]
+        )
+        enqueue(
+            session,
+            now,
+            newcomer.telegram_user_id,
+            "sendMessage",
+            {
+                "text": notices.conversation_closed_ask_feedback(self.texts_for(newcomer.locale)),
+                "reply_markup": keyboard.to_dict(),
+            },
+        )
+        assert person.telegram_user_id is not None
+        enqueue(
+            session,
+            now,
+            person.telegram_user_id,
+            "sendMessage",
+            {
+                "text": notices.conversation_closed_for_sleutelpersoon(
+                    self.texts_for(person.locale), conversation.label
+                )
+            },
+            sleutelpersoon_id=person.id,
+        )
+
+    async def handback(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        conversation: Conversation,
+        person: Sleutelpersoon,
+        note: str,
+    ) -> None:
+        """Back to the pool with a note; the same sleutelpersoon is not offered it again."""
+        if conversation.status != OPEN:
+            return
+        conversation.status = HANDED_BACK
+        conversation.closed_at = now
+        if person.selected_conversation_id == conversation.id:
+            person.selected_conversation_id = None
+        request = await session.get_one(HelpRequest, conversation.request_id)
+        newcomer = await session.get_one(Newcomer, conversation.newcomer_id)
+        # A new request carries the question on; the accepted one stays with its conversation.
+        successor = HelpRequest(
+            newcomer_id=newcomer.id,
+            language=request.language,
+            domain=request.domain,
+            status=RequestStatus.OFFERED,
+            intent=request.intent,
+            confidence=request.confidence,
+            institutions=request.institutions,
+            handback_note=note,
+            created_at=request.created_at,
+            updated_at=now,
+        )
+        request.status = RequestStatus.CLOSED
+        session.add(successor)
+        await session.flush()
+        # The one who handed it back is excluded through a declined offer on the successor.
+        session.add(
+            Offer(
+                request_id=successor.id,
+                sleutelpersoon_id=person.id,
+                status=OfferStatus.DECLINED,
+                created_at=now,
+            )
+        )
+        original_messages = (
+            await session.scalars(
+                select(RequestMessage.telegram_message_id)
+                .where(RequestMessage.request_id == request.id)
+                .order_by(RequestMessage.id)
+            )
+        ).all()
+        for message_id in original_messages:
+            self.add_message(session, now, successor, message_id)
+        assert person.telegram_user_id is not None
+        enqueue(
+            session,
+            now,
+            person.telegram_user_id,
+            "sendMessage",
+            {
+                "text": notices.handed_back_for_sleutelpersoon(
+                    self.texts_for(person.locale), conversation.label
+                )
+            },
+            sleutelpersoon_id=person.id,
+        )
+        enqueue(
+            session,
+            now,
+            newcomer.telegram_user_id,
+            "sendMessage",
+            {"text": notices.handed_back_to_newcomer(self.texts_for(newcomer.locale))},
+        )
+        await self.match(session, now, successor, newcomer=newcomer)
+
+    async def feedback(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        conversation: Conversation,
+        newcomer: Newcomer,
+        rating: str,
+    ) -> None:
+        """👍 or 👎 from the newcomer; a 👍 reaches the sleutelpersoon as thanks."""
+        if conversation.feedback is not None:
+            return
+        conversation.feedback = rating
+        enqueue(
+            session,
+            now,
+            newcomer.telegram_user_id,
+            "sendMessage",
+            {"text": notices.feedback_thanks_ask_words(self.texts_for(newcomer.locale))},
+        )
+        if rating != "up":
+            return
+        person = await session.get_one(Sleutelpersoon, conversation.sleutelpersoon_id)
+        if person.telegram_user_id is None:
+            return
+        enqueue(
+            session,
+            now,
+            person.telegram_user_id,
+            "sendMessage",
+            {
+                "text": notices.thanks_from_newcomer(
+                    self.texts_for(person.locale), conversation.label
+                )
+            },
+            sleutelpersoon_id=person.id,
+        )
+
+    async def feedback_words(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        conversation: Conversation,
+        newcomer: Newcomer,
+        words: str | None,
+    ) -> None:
+        conversation.feedback_comment = words[:1000] if words else None
+        conversation.feedback_pending = False
+        enqueue(
+            session,
+            now,
+            newcomer.telegram_user_id,
+            "sendMessage",
+            {"text": notices.feedback_received(self.texts_for(newcomer.locale))},
+        )
+
+    async def pending_feedback(
+        self, session: AsyncSession, newcomer: Newcomer
+    ) -> Conversation | None:
+        return await session.scalar(
+            select(Conversation)
+            .where(
+                Conversation.newcomer_id == newcomer.id,
+                Conversation.feedback_pending.is_(True),
+                Conversation.feedback.is_not(None),
+            )
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )

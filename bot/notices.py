@@ -1,0 +1,338 @@
+"""Everything the bot says, per reader: whole translatable sentences with isolated values.
+
+Each function takes the reader's `Texts`, so newcomers read their own language and
+sleutelpersonen theirs. Values inserted into sentences (names, numbers, dates) are wrapped in
+Unicode isolates so that Arabic text around them stays readable.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_timedelta
+
+from bot.i18n import Texts, isolate
+
+EMERGENCY_NUMBER = "112"
+SUICIDE_PREVENTION_NUMBER = "0800-0113"
+VEILIG_THUIS_NUMBER = "0800-2000"
+
+
+def language_name(texts: Texts, language: str) -> str:
+    """A language's name in the reader's language, e.g. Tigrinya in Arabic: التغرينية."""
+    name: str = Locale.parse(texts.locale).languages.get(language, language)
+    return name
+
+
+def domain_name(texts: Texts, domain: str | None) -> str:
+    if domain == "post":
+        return texts.gettext("letters and forms")
+    if domain == "finance":
+        return texts.gettext("money")
+    if domain == "health":
+        return texts.gettext("health")
+    if domain == "emergency":
+        return texts.gettext("emergency")
+    return texts.gettext("other questions")
+
+
+def emergency_help(texts: Texts) -> str:
+    return texts.gettext(
+        "If you or someone else is in danger right now, call {emergency}. "
+        "If you think about ending your life, call 113 Zelfmoordpreventie: {suicide_line} "
+        "(free, day and night). Violence at home: Veilig Thuis {veilig_thuis} "
+        "(free, day and night)."
+    ).format(
+        emergency=isolate(EMERGENCY_NUMBER),
+        suicide_line=isolate(SUICIDE_PREVENTION_NUMBER),
+        veilig_thuis=isolate(VEILIG_THUIS_NUMBER),
+    )
+
+
+def urgent_hint(texts: Texts) -> str:
+    return texts.gettext(
+        "If it is urgent: call {emergency} in an emergency, or the huisartsenpost for a doctor "
+        "outside office hours."
+    ).format(emergency=isolate(EMERGENCY_NUMBER))
+
+
+# --- newcomer --------------------------------------------------------------------------------
+
+
+def consent_request(texts: Texts) -> str:
+    return texts.gettext(
+        "Before we start: Sleutelbrug keeps your language, your preferences and which of your "
+        "messages belong to your question, but not what you write. Your messages go to one "
+        "sleutelpersoon, who helps you. Coordinators see that you asked a question, not what "
+        "you wrote. Everything is deleted 90 days after your last conversation. Do you agree?"
+    )
+
+
+def consent_refused(texts: Texts) -> str:
+    return texts.gettext(
+        "Without your agreement we cannot pass on your question. In an emergency call "
+        "{emergency}. You can start again with /start."
+    ).format(emergency=isolate(EMERGENCY_NUMBER))
+
+
+def what_is_a_sleutelpersoon(texts: Texts) -> str:
+    return texts.gettext(
+        "A sleutelpersoon is a volunteer or professional who came to the Netherlands "
+        "themselves and now helps people from their community with letters, money and health. "
+        "You write here; the sleutelpersoon answers here. Neither of you sees the other's "
+        "phone number."
+    )
+
+
+def ask_your_question(texts: Texts) -> str:
+    return texts.gettext(
+        "Ask your question now. You can write it, send a photo of a letter, or send a voice "
+        "message. With /preferences you can choose who helps you."
+    )
+
+
+def choose_domain(texts: Texts) -> str:
+    return texts.gettext("What is your question about? Tap a button.")
+
+
+def nlu_unavailable(texts: Texts) -> str:
+    return texts.gettext(
+        "I cannot read your message automatically right now. "
+        "What is your question about? Tap a button."
+    )
+
+
+def someone_will_come(texts: Texts, language: str) -> str:
+    return texts.gettext("A sleutelpersoon who speaks {language} will be with you soon.").format(
+        language=isolate(language_name(texts, language))
+    )
+
+
+def someone_will_come_at(texts: Texts, language: str, when: datetime, zone: str) -> str:
+    return texts.gettext(
+        "Right now no sleutelpersoon who speaks {language} is available. One will be from {when}."
+    ).format(
+        language=isolate(language_name(texts, language)),
+        when=texts.format_datetime(when.astimezone(ZoneInfo(zone))),
+    )
+
+
+def queued_for_coordinators(texts: Texts) -> str:
+    return texts.gettext(
+        "No sleutelpersoon could take your question yet. A coordinator will look at it and "
+        "find someone for you."
+    )
+
+
+def added_to_question(texts: Texts) -> str:
+    return texts.gettext("I added this to your question.")
+
+
+def sleutelpersoon_accepted(texts: Texts, name: str) -> str:
+    return texts.gettext(
+        "{name} will help you now. Write here; {name} reads it here. When your question is "
+        "answered, send /done."
+    ).format(name=isolate(name))
+
+
+def sleutelpersoon_away(texts: Texts, name: str, when: datetime, zone: str) -> str:
+    return texts.gettext(
+        "{name} is not available right now. Your messages will be delivered at {when}."
+    ).format(name=isolate(name), when=texts.format_datetime(when.astimezone(ZoneInfo(zone))))
+
+
+def handed_back_to_newcomer(texts: Texts) -> str:
+    return texts.gettext("Your question is passed on to another sleutelpersoon.")
+
+
+def conversation_closed_ask_feedback(texts: Texts) -> str:
+    return texts.gettext("This conversation is closed. Did it help you?")
+
+
+def feedback_thanks_ask_words(texts: Texts) -> str:
+    return texts.gettext("Thank you! If you like, write a few words about it, or send /skip.")
+
+
+def feedback_received(texts: Texts) -> str:
+    return texts.gettext("Thank you for your feedback.")
+
+
+def preferences_gender(texts: Texts) -> str:
+    return texts.gettext("Who would you like to help you?")
+
+
+def preferences_circle(texts: Texts) -> str:
+    return texts.gettext(
+        "Do you prefer someone from outside your own town or community? Choose your town, "
+        "and we will not send your question to someone from there."
+    )
+
+
+def preferences_saved(texts: Texts) -> str:
+    return texts.gettext("Your preferences are saved.")
+
+
+def not_understood_command(texts: Texts) -> str:
+    return texts.gettext("This button is no longer valid.")
+
+
+# --- sleutelpersoon --------------------------------------------------------------------------
+
+
+def offer(
+    texts: Texts,
+    language: str,
+    domain: str | None,
+    institutions: list[str],
+    waited: timedelta,
+    note: str | None,
+) -> str:
+    lines = [
+        texts.gettext("New question from a newcomer."),
+        texts.gettext("Language: {language}").format(
+            language=isolate(language_name(texts, language))
+        ),
+        texts.gettext("About: {domain}").format(domain=isolate(domain_name(texts, domain))),
+        texts.gettext("Waiting for: {duration}").format(
+            duration=isolate(format_timedelta(waited, locale=texts.locale))
+        ),
+    ]
+    if institutions:
+        lines.append(
+            texts.gettext("Recognised: {names}").format(
+                names=", ".join(isolate(name) for name in institutions)
+            )
+        )
+    if note:
+        lines.append(
+            texts.gettext("Note from the previous sleutelpersoon: {note}").format(
+                note=isolate(note)
+            )
+        )
+    return "\n".join(lines)
+
+
+def offer_accepted(texts: Texts, label: str) -> str:
+    return texts.gettext("You accepted this question: conversation {label}.").format(
+        label=isolate(label)
+    )
+
+
+def offer_declined(texts: Texts) -> str:
+    return texts.gettext("You declined this question. Thank you for letting us know.")
+
+
+def offer_taken(texts: Texts) -> str:
+    return texts.gettext("Another sleutelpersoon already took this question. Thank you!")
+
+
+def conversation_header(texts: Texts, label: str, language: str, domain: str | None) -> str:
+    return texts.gettext(
+        "Conversation {label} ({language}, {domain}). Messages of the newcomer appear as "
+        "replies to this message. To answer, reply to one of them, or choose the conversation "
+        "with /mine and just write."
+    ).format(
+        label=isolate(label),
+        language=isolate(language_name(texts, language)),
+        domain=isolate(domain_name(texts, domain)),
+    )
+
+
+def which_conversation(texts: Texts) -> str:
+    return texts.gettext(
+        "Which conversation is this for? Reply to one of its messages, or choose one with /mine."
+    )
+
+
+def no_open_conversations(texts: Texts) -> str:
+    return texts.gettext("You have no open conversations.")
+
+
+def your_open_conversations(texts: Texts) -> str:
+    return texts.gettext("Your open conversations. Tap one to write in it:")
+
+
+def conversation_button(texts: Texts, label: str, language: str, domain: str | None) -> str:
+    return texts.gettext("{label}: {language}, {domain}").format(
+        label=isolate(label),
+        language=isolate(language_name(texts, language)),
+        domain=isolate(domain_name(texts, domain)),
+    )
+
+
+def conversation_selected(texts: Texts, label: str) -> str:
+    return texts.gettext("Your messages now go to conversation {label}.").format(
+        label=isolate(label)
+    )
+
+
+def conversation_closed_for_sleutelpersoon(texts: Texts, label: str) -> str:
+    return texts.gettext("Conversation {label} is closed. Thank you for your help!").format(
+        label=isolate(label)
+    )
+
+
+def handed_back_for_sleutelpersoon(texts: Texts, label: str) -> str:
+    return texts.gettext(
+        "Conversation {label} is handed back. The question goes to another sleutelpersoon."
+    ).format(label=isolate(label))
+
+
+def thanks_from_newcomer(texts: Texts, label: str) -> str:
+    return texts.gettext("The newcomer of conversation {label} says thank you! 👍").format(
+        label=isolate(label)
+    )
+
+
+def away_until(texts: Texts, day: date) -> str:
+    return texts.gettext(
+        "You are away until {date}. You get no new questions and no messages until then."
+    ).format(date=isolate(texts.format_date(day)))
+
+
+def away_usage(texts: Texts) -> str:
+    return texts.gettext(
+        "Write /away and the last day you are away, for example /away 2026-12-24. "
+        "Write /away off to be back."
+    )
+
+
+def away_ended(texts: Texts) -> str:
+    return texts.gettext("Welcome back. You can get new questions again within your hours.")
+
+
+def hours_overview(texts: Texts, lines: list[str], next_time: datetime | None, zone: str) -> str:
+    if not lines:
+        return texts.gettext("You have no office hours yet. Ask your coordinator to set them.")
+    text = texts.gettext("Your office hours:") + "\n" + "\n".join(lines)
+    if next_time is not None:
+        text += "\n" + texts.gettext("Next time you can get questions: {when}").format(
+            when=texts.format_datetime(next_time.astimezone(ZoneInfo(zone)))
+        )
+    return text
+
+
+def handback_usage(texts: Texts) -> str:
+    return texts.gettext(
+        "Write /handback and a short note for the next sleutelpersoon, for example "
+        "/handback needs someone who knows about debts."
+    )
+
+
+def close_which(texts: Texts) -> str:
+    return texts.gettext("Which conversation do you want to close? Choose it with /mine first.")
+
+
+def invite_welcome(texts: Texts, name: str) -> str:
+    return texts.gettext(
+        "Welcome, {name}! You are now connected as a sleutelpersoon. You get questions only "
+        "within your office hours; /hours shows them."
+    ).format(name=isolate(name))
+
+
+def invite_invalid(texts: Texts) -> str:
+    return texts.gettext(
+        "This invite link is not valid or has expired. Ask your coordinator for a new one."
+    )

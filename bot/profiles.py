@@ -1,0 +1,101 @@
+"""Creating sleutelpersoon profiles and their one-time invite links.
+
+The invite token is shown once and only its SHA-256 is stored, so a database leak does not
+leak usable invites. A profile is connected to a Telegram account when its invite is opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import SUPPORTED_LOCALES
+from bot.models import Leave, OfficeWindow, Sleutelpersoon
+from matching.office_hours import WeeklyWindow
+
+DOMAINS = ("post", "finance", "health", "other")
+# The roles sleutelpersonen take on, after Pharos' description of the work.
+ROLES = ("adviseur", "verbinder", "helper", "rolmodel", "tolk", "voorlichter")
+INVITE_VALIDITY = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class NewProfile:
+    display_name: str
+    languages: tuple[str, ...]
+    domains: tuple[str, ...]
+    windows: tuple[WeeklyWindow, ...]
+    locale: str = "nl"
+    roles: tuple[str, ...] = ()
+    gender: str | None = None
+    circle: str | None = None
+    organisation: str | None = None
+    paid: bool = False
+    works_on_public_holidays: bool = False
+    max_open_conversations: int = 3
+    max_new_per_week: int = 5
+    leaves: tuple[tuple[date, date], ...] = field(default_factory=tuple)
+    telegram_user_id: int | None = None
+
+    def problems(self) -> list[str]:
+        """Everything wrong with the profile, each naming the field."""
+        found = []
+        if not self.display_name.strip():
+            found.append("name: must not be empty")
+        if not self.languages:
+            found.append("languages: at least one is needed")
+        found += [f"domains: unknown domain {d!r}" for d in self.domains if d not in DOMAINS]
+        if not self.domains:
+            found.append(f"domains: at least one of {', '.join(DOMAINS)} is needed")
+        found += [f"roles: unknown role {r!r}" for r in self.roles if r not in ROLES]
+        if self.locale not in SUPPORTED_LOCALES:
+            found.append(f"locale: must be one of {', '.join(SUPPORTED_LOCALES)}")
+        if self.max_open_conversations < 1 or self.max_new_per_week < 1:
+            found.append("capacity: maxima must be at least 1")
+        found += [f"leave: {a} is after {b}" for a, b in self.leaves if a > b]
+        return found
+
+
+def hash_invite_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_sleutelpersoon(
+    session: AsyncSession, now: datetime, profile: NewProfile
+) -> tuple[Sleutelpersoon, str | None]:
+    """Add a profile; return it with a fresh invite token unless a Telegram id was given."""
+    problems = profile.problems()
+    if problems:
+        raise ValueError("; ".join(problems))
+    token = None if profile.telegram_user_id is not None else secrets.token_urlsafe(24)
+    person = Sleutelpersoon(
+        telegram_user_id=profile.telegram_user_id,
+        display_name=profile.display_name.strip(),
+        locale=profile.locale,
+        languages=list(profile.languages),
+        domains=list(profile.domains),
+        roles=list(profile.roles),
+        gender=profile.gender,
+        circle=profile.circle,
+        organisation=profile.organisation,
+        paid=profile.paid,
+        timezone="Europe/Amsterdam",
+        works_on_public_holidays=profile.works_on_public_holidays,
+        max_open_conversations=profile.max_open_conversations,
+        max_new_per_week=profile.max_new_per_week,
+        active=True,
+        invite_token_hash=hash_invite_token(token) if token else None,
+        invite_expires_at=now + INVITE_VALIDITY if token else None,
+        created_at=now,
+        windows=[
+            OfficeWindow(weekday=w.weekday, starts_at=w.start, ends_at=w.end)
+            for w in profile.windows
+        ],
+        leaves=[Leave(first_day=first, last_day=last) for first, last in profile.leaves],
+    )
+    session.add(person)
+    return person, token

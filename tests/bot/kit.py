@@ -1,0 +1,132 @@
+"""A bot process under test: the real PTB Application against the sandbox Telegram, with a
+clock the test moves, the machine's Redis, a real database and (when given) the real Rasa."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.cli import dependencies_for
+from bot.dispatcher import tick
+from bot.i18n import load_all_texts
+from bot.profiles import NewProfile, create_sleutelpersoon
+from bot.services import SERVICES_KEY, Services
+from bot.settings import Settings, load_settings
+from bot.storage import migrate
+from matching.office_hours import parse_weekly_hours
+from sandbox import Sandbox, SimUser
+
+TEXTS = load_all_texts()
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class ManualClock:
+    """A clock that only moves when the test moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+
+def bot_settings(database_url: str, redis_key_prefix: str, rasa_url: str) -> Settings:
+    return load_settings(
+        DATABASE_URL=database_url,
+        REDIS_URL=REDIS_URL,
+        REDIS_KEY_PREFIX=redis_key_prefix,
+        RASA_URL=rasa_url,
+        RASA_TIMEOUT_SECONDS="10",
+        NLU_CONFIDENCE_THRESHOLD="0.3",
+    )
+
+
+@dataclass
+class BotProcess:
+    application: Application  # type: ignore[type-arg]
+
+    @property
+    def services(self) -> Services:
+        services = self.application.bot_data[SERVICES_KEY]
+        assert isinstance(services, Services)
+        return services
+
+    async def tick(self) -> None:
+        """One round of the dispatcher, as the background loop would run it."""
+        await tick(self.services)
+
+
+@asynccontextmanager
+async def bot_process(
+    settings: Settings, sandbox: Sandbox, clock: ManualClock
+) -> AsyncIterator[BotProcess]:
+    """Start the bot polling the sandbox; stopped again on exit (a process lifetime)."""
+    async with dependencies_for(settings, clock) as dependencies:
+        application = build_application(
+            sandbox.token,
+            dependencies,
+            base_url=sandbox.base_url,
+            base_file_url=sandbox.base_file_url,
+        )
+        async with application:
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            await application.start()
+            try:
+                yield BotProcess(application)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+
+
+@asynccontextmanager
+async def world(
+    database_url: str, redis_key_prefix: str, rasa_url: str, start: datetime
+) -> AsyncIterator[tuple[Sandbox, ManualClock, Settings]]:
+    """A migrated database and a sandbox Telegram that share one manual clock."""
+    migrate(database_url)
+    clock = ManualClock(start)
+    async with Sandbox(flood_limits=None, clock=clock.now) as sandbox:
+        yield sandbox, clock, bot_settings(database_url, redis_key_prefix, rasa_url)
+
+
+async def add_sleutelpersoon(process: BotProcess, user: SimUser, hours: str, **profile: Any) -> int:
+    """A connected sleutelpersoon profile for a simulated Telegram user."""
+    services = process.services
+    async with services.sessions.begin() as session:
+        person, _token = create_sleutelpersoon(
+            session,
+            services.clock.now(),
+            NewProfile(
+                display_name=profile.pop("display_name", user.first_name),
+                windows=parse_weekly_hours(hours),
+                telegram_user_id=user.id,
+                **profile,
+            ),
+        )
+        await session.flush()
+        return person.id
+
+
+async def onboard(newcomer: SimUser, language_button: str) -> None:
+    """/start, choose the language, agree to the consent text."""
+    await newcomer.send_text("/start")
+    await newcomer.wait_for_message(lambda m: m.reply_markup is not None)
+    await newcomer.press(language_button)
+    consent = await newcomer.wait_for_message(lambda m: m.reply_markup is not None)
+    assert consent.reply_markup is not None
+    await newcomer.press(consent.reply_markup[0][0].text)
+    await newcomer.wait_for_message(lambda m: m.text is not None and "/preferences" in m.text)

@@ -1,0 +1,206 @@
+"""A conversation's life in the sandbox: held messages outside office hours, choosing a
+conversation, closing with feedback and thanks, handing back, going away, invites.
+
+These use photos and domain buttons, so they run without Rasa (its URL points nowhere).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot import notices
+from bot.models import Conversation
+from bot.profiles import NewProfile, create_sleutelpersoon
+from matching.office_hours import parse_weekly_hours
+from nlu.service import free_port
+from sandbox import ChatMessage, Sandbox, SimUser, make_png
+
+from .kit import TEXTS, BotProcess, add_sleutelpersoon, bot_process, onboard, world
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
+WORKDAYS = "mon-fri 09:00-17:00"
+ARABIC, DUTCH = TEXTS["ar"], TEXTS["nl"]
+ACCEPT = DUTCH.gettext("✅ Accept")
+
+
+def rasa_nowhere() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def is_offer(message: ChatMessage) -> bool:
+    return message.reply_markup is not None and message.find_button(ACCEPT) is not None
+
+
+async def ask_with_photo(newcomer: SimUser, button: str) -> None:
+    await newcomer.send_photo(make_png(30, 40))
+    await newcomer.wait_for_message(lambda m: m.text == notices.choose_domain(ARABIC))
+    await newcomer.press(button)
+
+
+async def open_conversation(
+    sandbox: Sandbox, bot: BotProcess, helper: SimUser, hours: str = WORKDAYS
+) -> SimUser:
+    await add_sleutelpersoon(bot, helper, hours, languages=("ar",), domains=("post", "finance"))
+    amina = sandbox.add_user("Amina", "ar")
+    await onboard(amina, "العربية")
+    await ask_with_photo(amina, ARABIC.gettext("✉️ Letter"))
+    await helper.wait_for_message(is_offer)
+    await helper.press(ACCEPT)
+    await helper.wait_for_message(lambda m: m.photo is not None)
+    await amina.wait_for_message(lambda m: "/done" in (m.text or ""))
+    return amina
+
+
+async def test_messages_outside_hours_wait_and_the_newcomer_is_told_when(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        amina = await open_conversation(sandbox, bot, amal)
+        seen_by_amal = len(amal.received())
+
+        clock.set(datetime(2026, 12, 8, 18, 0, tzinfo=AMSTERDAM))
+        await amina.send_text("هل أنت هنا؟")
+        told = await amina.wait_for_message(lambda m: "Amal" in (m.text or ""))
+        assert (
+            told.text is not None
+            and ARABIC.format_datetime(datetime(2026, 12, 9, 9, 0, tzinfo=AMSTERDAM)) in told.text
+        )
+        await amina.send_text("الرسالة فيها موعد")
+        await bot.tick()
+        assert len(amal.received()) == seen_by_amal  # nothing outside her hours
+        # Told once per stretch, not for every message.
+        assert sum("Amal" in (m.text or "") for m in amina.received()) == 2
+
+        clock.set(datetime(2026, 12, 9, 9, 0, tzinfo=AMSTERDAM))
+        await bot.tick()
+        first = await amal.wait_for_message(lambda m: m.text == "هل أنت هنا؟")
+        second = await amal.wait_for_message(lambda m: m.text == "الرسالة فيها موعد")
+        assert first.message_id < second.message_id
+        assert first.date == datetime(2026, 12, 9, 9, 0, tzinfo=AMSTERDAM)
+
+
+async def test_close_feedback_and_thanks(sqlite_url: str, redis, redis_key_prefix: str) -> None:
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        amina = await open_conversation(sandbox, bot, amal)
+
+        await amal.send_text("/mine")
+        listing = await amal.wait_for_message(lambda m: m.reply_markup is not None)
+        button = listing.reply_markup[0][0].text if listing.reply_markup else ""
+        label = button.split(":")[0].strip("\u2068\u2069")
+        assert label.startswith("#")
+        await amal.press(button)
+        await amal.wait_for_message(lambda m: m.text == notices.conversation_selected(DUTCH, label))
+        await amal.send_text("Stuur me de tweede pagina ook")
+        await amina.wait_for_message(lambda m: m.text == "Stuur me de tweede pagina ook")
+
+        await amina.send_text("/done")
+        ask = await amina.wait_for_message(
+            lambda m: m.text == notices.conversation_closed_ask_feedback(ARABIC)
+        )
+        assert ask.reply_markup is not None
+        await amal.wait_for_message(
+            lambda m: m.text == notices.conversation_closed_for_sleutelpersoon(DUTCH, label)
+        )
+        await amina.press("👍")
+        await amal.wait_for_message(lambda m: m.text == notices.thanks_from_newcomer(DUTCH, label))
+        await amina.wait_for_message(lambda m: m.text == notices.feedback_thanks_ask_words(ARABIC))
+        await amina.send_text("شكرا كتير، فهمت الرسالة")
+        await amina.wait_for_message(lambda m: m.text == notices.feedback_received(ARABIC))
+        async with bot.services.sessions() as session:
+            conversation = await session.scalar(select(Conversation))
+        assert conversation is not None
+        assert (conversation.status, conversation.feedback) == ("closed", "up")
+        assert conversation.feedback_comment == "شكرا كتير، فهمت الرسالة"
+        assert not conversation.feedback_pending
+
+
+async def test_handback_goes_to_another_sleutelpersoon_with_the_note(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        amina = await open_conversation(sandbox, bot, amal)
+        karim = sandbox.add_user("Karim", "nl")
+        await add_sleutelpersoon(bot, karim, WORKDAYS, languages=("ar",), domains=("post",))
+
+        await amal.send_text("/handback")
+        await amal.wait_for_message(lambda m: m.text == notices.handback_usage(DUTCH))
+        await amal.send_text("/handback kent iemand die veel van schulden weet")
+        await amina.wait_for_message(lambda m: m.text == notices.handed_back_to_newcomer(ARABIC))
+        offer = await karim.wait_for_message(is_offer)
+        assert offer.text is not None and "kent iemand die veel van schulden weet" in offer.text
+        await karim.press(ACCEPT)
+        # The new helper gets the newcomer's original question too.
+        await karim.wait_for_message(lambda m: m.photo is not None)
+        await amina.wait_for_message(lambda m: "Karim" in (m.text or ""))
+
+
+async def test_away_until_a_date_holds_new_questions(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        await add_sleutelpersoon(bot, amal, WORKDAYS, languages=("ar",), domains=("post",))
+        await amal.send_text("/away gisteren")
+        await amal.wait_for_message(lambda m: m.text == notices.away_usage(DUTCH))
+        await amal.send_text("/away 2026-12-09")
+        await amal.wait_for_message(
+            lambda m: m.text == notices.away_until(DUTCH, date(2026, 12, 9))
+        )
+
+        amina = sandbox.add_user("Amina", "ar")
+        await onboard(amina, "العربية")
+        await ask_with_photo(amina, ARABIC.gettext("✉️ Letter"))
+        await amina.wait_for_message(
+            lambda m: (
+                ARABIC.format_datetime(datetime(2026, 12, 10, 9, 0, tzinfo=AMSTERDAM))
+                in (m.text or "")
+            )
+        )
+        assert not any(is_offer(m) for m in amal.received())
+
+        await amal.send_text("/hours")
+        hours = await amal.wait_for_message(lambda m: "09:00" in (m.text or ""))
+        assert hours.text is not None and "donderdag 10 december" in hours.text
+
+
+async def test_invite_link_connects_once_and_expires(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        async with bot.services.sessions.begin() as session:
+            profile = NewProfile(
+                display_name="Hawa", languages=("ti",), domains=("health",),
+                windows=parse_weekly_hours(WORKDAYS), locale="ti",
+            )  # fmt: skip
+            _, token = create_sleutelpersoon(session, clock.now(), profile)
+            _, stale = create_sleutelpersoon(session, clock.now() - timedelta(days=8), profile)
+        hawa = sandbox.add_user("Hawa", "ti")
+        await hawa.send_text(f"/start {token}")
+        await hawa.wait_for_message(lambda m: m.text == notices.invite_welcome(TEXTS["ti"], "Hawa"))
+        intruder = sandbox.add_user("Someone", "en")
+        await intruder.send_text(f"/start {token}")
+        await intruder.wait_for_message(lambda m: m.text == notices.invite_invalid(TEXTS["en"]))
+        await intruder.send_text(f"/start {stale}")
+        await intruder.wait_for_message(lambda m: m.text == notices.invite_invalid(TEXTS["en"]))
