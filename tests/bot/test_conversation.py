@@ -204,3 +204,44 @@ async def test_invite_link_connects_once_and_expires(
         await intruder.wait_for_message(lambda m: m.text == notices.invite_invalid(TEXTS["en"]))
         await intruder.send_text(f"/start {stale}")
         await intruder.wait_for_message(lambda m: m.text == notices.invite_invalid(TEXTS["en"]))
+
+
+async def test_preferences_choose_who_helps_and_waiting_messages_join_the_question(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        karim = sandbox.add_user("Karim", "nl")
+        amal = sandbox.add_user("Amal", "nl")
+        hiba = sandbox.add_user("Hiba", "nl")
+        common = {"languages": ("ar",), "domains": ("post",)}
+        await add_sleutelpersoon(bot, karim, WORKDAYS, gender="m", circle="Tilburg", **common)
+        await add_sleutelpersoon(bot, amal, WORKDAYS, gender="f", circle="Tilburg", **common)
+        await add_sleutelpersoon(
+            bot, hiba, "sat 10:00-12:00", gender="f", circle="Utrecht", **common
+        )
+        amina = sandbox.add_user("Amina", "ar")
+        await onboard(amina, "العربية")
+        await amina.send_text("/preferences")
+        await amina.wait_for_message(lambda m: m.text == notices.preferences_gender(ARABIC))
+        await amina.press(ARABIC.gettext("A woman"))
+        await amina.wait_for_message(lambda m: m.text == notices.preferences_circle(ARABIC))
+        await amina.press("Tilburg")
+        await amina.wait_for_message(lambda m: m.text == notices.preferences_saved(ARABIC))
+
+        # Only Hiba fits (a woman, not from Tilburg), and she is in on Saturday morning.
+        await ask_with_photo(amina, ARABIC.gettext("✉️ Letter"))
+        saturday = datetime(2026, 12, 12, 10, 0, tzinfo=AMSTERDAM)
+        await amina.wait_for_message(lambda m: ARABIC.format_datetime(saturday) in (m.text or ""))
+        await amina.send_text("والرسالة لازم رد عليها قبل الجمعة")
+        await amina.wait_for_message(lambda m: m.text == notices.added_to_question(ARABIC))
+
+        clock.set(saturday)
+        await bot.tick()
+        await hiba.wait_for_message(is_offer)
+        await hiba.press(ACCEPT)
+        await hiba.wait_for_message(lambda m: m.photo is not None)
+        await hiba.wait_for_message(lambda m: m.text == "والرسالة لازم رد عليها قبل الجمعة")
+        assert not any(is_offer(m) for m in karim.received() + amal.received())
