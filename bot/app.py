@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.clock import Clock
+from bot.crypto import MessageCipher
 from bot.handover import (
     FEEDBACK_PREFIX,
     OFFER_ACCEPT_PREFIX,
@@ -44,6 +45,7 @@ class Dependencies:
     nlu: GuardedClassifier
     clock: Clock
     policy: HandoverPolicy
+    cipher: MessageCipher
 
 
 def build_application(
@@ -69,7 +71,7 @@ def build_application(
         sessions=dependencies.sessions,
         nlu=dependencies.nlu,
         clock=dependencies.clock,
-        handover=Handover(dependencies.texts, dependencies.policy),
+        handover=Handover(dependencies.texts, dependencies.policy, dependencies.cipher),
         outbox=OutboxSender(dependencies.sessions, application.bot, dependencies.clock),
     )
 

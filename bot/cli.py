@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from bot.app import Dependencies, build_application, register_commands
 from bot.clock import Clock, SystemClock
+from bot.crypto import MessageCipher
 from bot.demo import seed_demo_sleutelpersonen
 from bot.dispatcher import TICK_SECONDS, run_dispatcher
 from bot.embedded_redis import EmbeddedRedis, EmbeddedRedisError, start_embedded_redis
@@ -244,6 +245,7 @@ async def dependencies_for(
                 offer_timeout=timedelta(minutes=settings.offer_timeout_minutes),
                 tie_break=settings.tie_break,
             ),
+            cipher=MessageCipher.from_settings(settings),
         )
     finally:
         await rasa.aclose()

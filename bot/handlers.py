@@ -20,7 +20,13 @@ from telegram.ext import ContextTypes
 
 from bot import access, notices
 from bot.directory import local_today, schedule_of
-from bot.handover import FEEDBACK_PREFIX, OFFER_ACCEPT_PREFIX, OFFER_DECLINE_PREFIX, AcceptOutcome
+from bot.handover import (
+    FEEDBACK_PREFIX,
+    OFFER_ACCEPT_PREFIX,
+    OFFER_DECLINE_PREFIX,
+    AcceptOutcome,
+    MessageContent,
+)
 from bot.i18n import LANGUAGE_ENDONYMS, SUPPORTED_LOCALES, Texts, isolate, suggest_locale
 from bot.models import Conversation, HelpRequest, Newcomer, RequestStatus, Sleutelpersoon
 from bot.outbox import enqueue
@@ -532,7 +538,7 @@ async def _from_sleutelpersoon(
         _say(session, now, incoming.chat_id, notices.which_conversation(texts))
         return
     await services.handover.relay_from_sleutelpersoon(
-        session, now, conversation, person, incoming.message_id
+        session, now, conversation, person, content_of(incoming)
     )
 
 
@@ -544,7 +550,8 @@ async def _from_newcomer(
     language_code: str | None,
     incoming: Message,
 ) -> None:
-    text = incoming.text or incoming.caption
+    content = content_of(incoming)
+    text = content.text
     newcomer = await _newcomer(session, now, user_id, language_code, text)
     texts = services.handover.texts_for(newcomer.locale)
     if newcomer.consented_at is None:
@@ -553,9 +560,7 @@ async def _from_newcomer(
     handover = services.handover
     conversation = await handover.open_conversation_of_newcomer(session, newcomer)
     if conversation is not None:
-        await handover.relay_from_newcomer(
-            session, now, conversation, newcomer, incoming.message_id
-        )
+        await handover.relay_from_newcomer(session, now, conversation, newcomer, content)
         return
     feedback_of = await handover.pending_feedback(session, newcomer)
     if feedback_of is not None and incoming.text:
@@ -563,18 +568,18 @@ async def _from_newcomer(
         return
     request = await handover.active_request(session, newcomer)
     if request is not None:
-        await handover.add_to_waiting_request(session, now, newcomer, request, incoming.message_id)
+        await handover.add_to_waiting_request(session, now, newcomer, request, content)
         return
     if not text:
         # A photo, voice note or document without words: the newcomer chooses the domain.
-        await handover.start_request(session, now, newcomer, incoming.message_id, domain=None)
+        await handover.start_request(session, now, newcomer, content, domain=None)
         _say(session, now, user_id, notices.choose_domain(texts), _domain_keyboard(texts))
         return
     try:
         classification = await services.nlu.classify(text)
     except NluUnavailable as exc:
         log.warning("NLU unavailable, asking with buttons: %s", exc)
-        await handover.start_request(session, now, newcomer, incoming.message_id, domain=None)
+        await handover.start_request(session, now, newcomer, content, domain=None)
         _say(session, now, user_id, notices.nlu_unavailable(texts), _domain_keyboard(texts))
         return
     log.info(
@@ -586,7 +591,7 @@ async def _from_newcomer(
         session,
         now,
         newcomer,
-        incoming.message_id,
+        content,
         domain=domain,
         intent=classification.intent,
         confidence=classification.confidence,
@@ -616,6 +621,16 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+MEDIA_KINDS = ("photo", "voice", "audio", "video", "video_note", "document", "sticker")
+
+
+def content_of(incoming: Message) -> MessageContent:
+    """What kind of message this is and its words, for the encrypted audit record."""
+    kind = next((name for name in MEDIA_KINDS if getattr(incoming, name, None)), None)
+    if kind is None:
+        kind = "text" if incoming.text else "other"
+    return MessageContent(incoming.message_id, kind, incoming.text or incoming.caption)
 
 
 def _say(

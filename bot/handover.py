@@ -26,10 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import notices
+from bot.crypto import MessageCipher
 from bot.directory import candidate_pool, local_today, schedule_of
 from bot.i18n import Texts
 from bot.models import (
     Conversation,
+    ConversationMessage,
     HelpRequest,
     Newcomer,
     Offer,
@@ -66,6 +68,15 @@ class AcceptOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class MessageContent:
+    """One incoming Telegram message: where it is, what kind, and its words (text or caption)."""
+
+    telegram_message_id: int
+    kind: str
+    text: str | None
+
+
+@dataclass(frozen=True)
 class HandoverPolicy:
     """Per-deployment choices of the organisation."""
 
@@ -76,9 +87,12 @@ class HandoverPolicy:
 class Handover:
     """State changes of requests, offers and conversations, with their outbox messages."""
 
-    def __init__(self, texts: dict[str, Texts], policy: HandoverPolicy) -> None:
+    def __init__(
+        self, texts: dict[str, Texts], policy: HandoverPolicy, cipher: MessageCipher
+    ) -> None:
         self._texts = texts
         self._policy = policy
+        self._cipher = cipher
 
     def texts_for(self, locale: str | None) -> Texts:
         return self._texts.get(locale or "en", self._texts["en"])
@@ -110,7 +124,7 @@ class Handover:
         session: AsyncSession,
         now: datetime,
         newcomer: Newcomer,
-        message_id: int,
+        content: MessageContent,
         *,
         domain: str | None,
         intent: str | None = None,
@@ -131,17 +145,26 @@ class Handover:
         )
         session.add(request)
         await session.flush()
-        self.add_message(session, now, request, message_id)
+        self.add_message(session, now, request, content)
         if domain is not None:
             await self.route(session, now, request, newcomer)
         return request
 
     def add_message(
-        self, session: AsyncSession, now: datetime, request: HelpRequest, message_id: int
+        self, session: AsyncSession, now: datetime, request: HelpRequest, content: MessageContent
     ) -> None:
         session.add(
-            RequestMessage(request_id=request.id, telegram_message_id=message_id, created_at=now)
+            RequestMessage(
+                request_id=request.id,
+                telegram_message_id=content.telegram_message_id,
+                kind=content.kind,
+                body_encrypted=self._sealed(content.text),
+                created_at=now,
+            )
         )
+
+    def _sealed(self, text: str | None) -> str | None:
+        return self._cipher.encrypt(text) if text else None
 
     async def add_to_waiting_request(
         self,
@@ -149,10 +172,10 @@ class Handover:
         now: datetime,
         newcomer: Newcomer,
         request: HelpRequest,
-        message_id: int,
+        content: MessageContent,
     ) -> None:
         """A further message while waiting belongs to the same request."""
-        self.add_message(session, now, request, message_id)
+        self.add_message(session, now, request, content)
         texts = self.texts_for(newcomer.locale)
         enqueue(
             session,
@@ -538,12 +561,18 @@ class Handover:
         now: datetime,
         conversation: Conversation,
         newcomer: Newcomer,
-        message_id: int,
+        content: MessageContent,
     ) -> None:
         """Copy to the sleutelpersoon (held until their hours); say when if they are away."""
         person = await session.get_one(Sleutelpersoon, conversation.sleutelpersoon_id)
+        self._record(session, now, conversation, "newcomer", content)
         self._copy_to_sleutelpersoon(
-            session, now, conversation, person, newcomer.telegram_user_id, message_id
+            session,
+            now,
+            conversation,
+            person,
+            newcomer.telegram_user_id,
+            content.telegram_message_id,
         )
         schedule = schedule_of(person, local_today(person, now))
         if is_within(schedule, now):
@@ -572,16 +601,35 @@ class Handover:
         now: datetime,
         conversation: Conversation,
         person: Sleutelpersoon,
-        message_id: int,
+        content: MessageContent,
     ) -> None:
         newcomer = await session.get_one(Newcomer, conversation.newcomer_id)
         assert person.telegram_user_id is not None
+        self._record(session, now, conversation, "sleutelpersoon", content)
         enqueue(
             session,
             now,
             newcomer.telegram_user_id,
             "copyMessage",
-            {"from_chat_id": person.telegram_user_id, "message_id": message_id},
+            {"from_chat_id": person.telegram_user_id, "message_id": content.telegram_message_id},
+        )
+
+    def _record(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        conversation: Conversation,
+        author: str,
+        content: MessageContent,
+    ) -> None:
+        session.add(
+            ConversationMessage(
+                conversation_id=conversation.id,
+                author=author,
+                kind=content.kind,
+                body_encrypted=self._sealed(content.text),
+                created_at=now,
+            )
         )
 
     async def close(self, session: AsyncSession, now: datetime, conversation: Conversation) -> None:
@@ -678,13 +726,21 @@ class Handover:
         )
         original_messages = (
             await session.scalars(
-                select(RequestMessage.telegram_message_id)
+                select(RequestMessage)
                 .where(RequestMessage.request_id == request.id)
                 .order_by(RequestMessage.id)
             )
         ).all()
-        for message_id in original_messages:
-            self.add_message(session, now, successor, message_id)
+        for original in original_messages:
+            session.add(
+                RequestMessage(
+                    request_id=successor.id,
+                    telegram_message_id=original.telegram_message_id,
+                    kind=original.kind,
+                    body_encrypted=original.body_encrypted,
+                    created_at=original.created_at,
+                )
+            )
         assert person.telegram_user_id is not None
         enqueue(
             session,

@@ -1,7 +1,7 @@
 """Database models (SQLAlchemy 2.0, typed). The schema itself comes only from Alembic migrations.
 
-Privacy rule kept here: no table holds the text of a newcomer's message. The bot relays
-messages with Telegram's copyMessage, so it only needs the message's id in the sender's chat.
+Privacy rule kept here: message texts and captions are stored only encrypted (bot/crypto.py),
+for audits; relaying never needs them, since the bot copies messages by their id.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -90,6 +91,10 @@ class Sleutelpersoon(Base):
     gender: Mapped[str | None] = mapped_column(String(16))
     circle: Mapped[str | None] = mapped_column(String(80))
     organisation: Mapped[str | None] = mapped_column(String(120))
+    # The organisation whose coordinators manage this profile (the dashboard).
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
     paid: Mapped[bool] = mapped_column(Boolean, default=False)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
     works_on_public_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -168,13 +173,28 @@ class HelpRequest(Base):
 
 
 class RequestMessage(Base):
-    """A message of the newcomer that belongs to a request: only where it is, never its text."""
+    """A message of the newcomer that belongs to a request; its text only encrypted."""
 
     __tablename__ = "request_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), index=True)
     telegram_message_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16), default="text")
+    body_encrypted: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ConversationMessage(Base):
+    """What was said in a conversation, for audits: author, kind, time, text encrypted."""
+
+    __tablename__ = "conversation_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    author: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    body_encrypted: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 
@@ -258,3 +278,149 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- dashboard: organisations, coordinators, audit ---
+
+SIGNAL_MAX_LENGTH = 80
+
+
+class Organisation(Base):
+    """A municipality or welfare organisation. Its coordinators see only its own data."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime]
+
+
+class CoordinatorRole(StrEnum):
+    COORDINATOR = "coordinator"
+    # Also manages organisations and coordinator accounts; reads no more than a coordinator.
+    ADMIN = "admin"
+
+
+class Coordinator(Base):
+    """A person at a desk who signs in to the dashboard."""
+
+    __tablename__ = "coordinators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # Stored lower-case: the sign-in name.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    # argon2id, with its parameters and salt in the string.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=CoordinatorRole.COORDINATOR)
+    locale: Mapped[str] = mapped_column(String(8), default="nl")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Failed sign-ins in a row; at the limit the account is locked until `locked_until`.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class DashboardSession(Base):
+    """A signed-in browser. The cookie holds a random token and only its SHA-256 is stored, so
+    a database leak leaks no usable session, and signing out really ends it."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("coordinators.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditAction(StrEnum):
+    TRANSCRIPT_OPENED = "transcript_opened"
+    SLEUTELPERSOON_INVITED = "sleutelpersoon_invited"
+    INVITE_RENEWED = "invite_renewed"
+    PROFILE_CHANGED = "profile_changed"
+    HOURS_CHANGED = "hours_changed"
+    LEAVE_ADDED = "leave_added"
+    LEAVE_REMOVED = "leave_removed"
+    SLEUTELPERSOON_DEACTIVATED = "sleutelpersoon_deactivated"
+    SLEUTELPERSOON_REACTIVATED = "sleutelpersoon_reactivated"
+    SLEUTELPERSOON_MOVED = "sleutelpersoon_moved"
+    REQUEST_ASSIGNED = "request_assigned"
+    ORGANISATION_CREATED = "organisation_created"
+    COORDINATOR_CREATED = "coordinator_created"
+    COORDINATOR_DEACTIVATED = "coordinator_deactivated"
+    COORDINATOR_REACTIVATED = "coordinator_reactivated"
+    COORDINATOR_UNLOCKED = "coordinator_unlocked"
+    SIGN_IN_LOCKED = "sign_in_locked"
+
+
+class AuditEntry(Base):
+    """Who read which conversation and why, and every administrative change.
+
+    Rows are only ever added. Reading a transcript without a reason cannot be recorded: the
+    database refuses it, and the dashboard shows no content without this row.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint(
+            "action <> 'transcript_opened' OR (conversation_id IS NOT NULL AND reason IS NOT NULL)",
+            name="ck_audit_log_transcript_reason",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    # The organisation whose coordinators see the entry.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
+    # None when the change came from the command line.
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    sleutelpersoon_id: Mapped[int | None] = mapped_column(ForeignKey("sleutelpersonen.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"))
+    subject_coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    # What changed (field names, old and new settings); never message content.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Signal(Base):
+    """A short tag a sleutelpersoon puts on a conversation ("many CJIB fines"), counted per
+    period so the organisation can act on what sleutelpersonen see."""
+
+    __tablename__ = "signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    sleutelpersoon_id: Mapped[int] = mapped_column(ForeignKey("sleutelpersonen.id"), index=True)
+    text: Mapped[str] = mapped_column(String(SIGNAL_MAX_LENGTH))
+    # The text folded for counting: "Many  CJIB fines" and "many cjib fines" are one signal.
+    key: Mapped[str] = mapped_column(String(SIGNAL_MAX_LENGTH), index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+    @staticmethod
+    def key_of(text: str) -> str:
+        return " ".join(text.casefold().split())[:SIGNAL_MAX_LENGTH]
+
+    @classmethod
+    def tag(
+        cls, conversation_id: int, sleutelpersoon_id: int, text: str, now: datetime
+    ) -> Signal:
+        """A signal from free text; raises ValueError when it is empty after trimming."""
+        cleaned = " ".join(text.split())[:SIGNAL_MAX_LENGTH]
+        if not cleaned:
+            raise ValueError("a signal needs a few words")
+        return cls(
+            conversation_id=conversation_id,
+            sleutelpersoon_id=sleutelpersoon_id,
+            text=cleaned,
+            key=cls.key_of(cleaned),
+            created_at=now,
+        )
+

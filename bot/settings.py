@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.crypto import CipherError, parse_keys
 from matching.candidates import TieBreak
 
 # Telegram tokens look like "123456789:AAH..." (bot id, colon, 35 url-safe characters).
@@ -73,6 +74,8 @@ class Settings(BaseSettings):
     sandbox_port: int = Field(default=8081, ge=0, le=65535, alias="SANDBOX_PORT")
 
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Keys for message texts at rest: `id:base64key,...`, the first encrypts (see bot/crypto.py).
+    message_keys: SecretStr | None = Field(default=None, alias="MESSAGE_KEYS")
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -109,6 +112,16 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
         return value
 
+    @field_validator("message_keys")
+    @classmethod
+    def _message_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                parse_keys(value.get_secret_value())
+            except CipherError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -133,6 +146,8 @@ class Settings(BaseSettings):
             ):
                 if secret is not None and _is_placeholder(secret.get_secret_value()):
                     raise _named_error(name, "still holds a placeholder value")
+            if self.message_keys is None:
+                raise _named_error("MESSAGE_KEYS", "is required in production (encryption at rest)")
         return self
 
     @property

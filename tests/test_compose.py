@@ -55,6 +55,7 @@ def interpolate(value: str) -> str:
         "WEBHOOK_URL": "https://bot.gemeente.nl",
         "WEBHOOK_SECRET": "a1B2c3D4e5F6g7H8",
         "POSTGRES_PASSWORD": "pw",
+        "MESSAGE_KEYS": "k1:" + "A" * 43,
     }
     return re.sub(r"\$\{(\w+)(:\?[^}]*)?\}", lambda match: samples[match.group(1)], value)
 

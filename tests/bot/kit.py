@@ -14,6 +14,7 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.cli import dependencies_for
+from bot.crypto import new_key_spec
 from bot.dispatcher import tick
 from bot.i18n import load_all_texts
 from bot.profiles import NewProfile, create_sleutelpersoon
@@ -51,6 +52,7 @@ def bot_settings(database_url: str, redis_key_prefix: str, rasa_url: str) -> Set
         RASA_URL=rasa_url,
         RASA_TIMEOUT_SECONDS="10",
         NLU_CONFIDENCE_THRESHOLD="0.3",
+        MESSAGE_KEYS=new_key_spec("test"),
     )
 
 

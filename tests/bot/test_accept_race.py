@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from bot.crypto import MessageCipher, new_key_spec, parse_keys
 from bot.handover import AcceptOutcome, Handover, HandoverPolicy
 from bot.i18n import load_all_texts
 from bot.models import (
@@ -32,7 +33,9 @@ async def test_simultaneous_accepts_make_exactly_one_conversation(database_url: 
     migrate(database_url)
     setup_engine = create_engine_for(database_url)
     process_engines = [create_engine_for(database_url) for _ in range(2)]
-    handover = Handover(load_all_texts(), HandoverPolicy())
+    handover = Handover(
+        load_all_texts(), HandoverPolicy(), MessageCipher(parse_keys(new_key_spec("t")))
+    )
     try:
         async with session_factory(setup_engine).begin() as session:
             newcomer = Newcomer(telegram_user_id=1, locale="ar", created_at=NOW, updated_at=NOW)

@@ -6,14 +6,20 @@ These use photos and domain buttons, so they run without Rasa (its URL points no
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from bot import notices
+from bot.crypto import MessageCipher
 from bot.models import Conversation
 from bot.profiles import NewProfile, create_sleutelpersoon
+from bot.transcripts import read_transcript
 from matching.office_hours import parse_weekly_hours
 from nlu.service import free_port
 from sandbox import ChatMessage, Sandbox, SimUser, make_png
@@ -245,3 +251,42 @@ async def test_preferences_choose_who_helps_and_waiting_messages_join_the_questi
         await hiba.wait_for_message(lambda m: m.photo is not None)
         await hiba.wait_for_message(lambda m: m.text == "والرسالة لازم رد عليها قبل الجمعة")
         assert not any(is_offer(m) for m in karim.received() + amal.received())
+
+
+MARKER = "MARKER-7f3a لا تسجلني ሚስጥር"
+
+
+async def test_texts_are_stored_encrypted_readable_in_a_transcript_and_never_logged(
+    sqlite_url: str, redis, redis_key_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        amina = await open_conversation(sandbox, bot, amal)
+        await amina.send_text(f"newcomer {MARKER}")
+        await amal.wait_for_message(lambda m: m.text == f"newcomer {MARKER}")
+        await amal.send_text(f"helper {MARKER}")
+        await amina.wait_for_message(lambda m: m.text == f"helper {MARKER}")
+
+        async with bot.services.sessions() as session:
+            conversation = await session.scalar(select(Conversation))
+            assert conversation is not None
+            cipher = MessageCipher.from_settings(cfg)
+            transcript = await read_transcript(session, conversation.id, cipher)
+            raw = (
+                await session.execute(text("SELECT body_encrypted FROM conversation_messages"))
+            ).all()
+        assert [(e.author, e.kind, e.text) for e in transcript] == [
+            ("newcomer", "photo", None),
+            ("newcomer", "text", f"newcomer {MARKER}"),
+            ("sleutelpersoon", "text", f"helper {MARKER}"),
+        ]
+        assert raw and all("MARKER" not in (row[0] or "") for row in raw)
+    database_file = Path(sqlite_url.removeprefix("sqlite:///"))
+    database_bytes = await asyncio.to_thread(database_file.read_bytes)
+    assert b"MARKER-7f3a" not in database_bytes
+    assert "MARKER" not in caplog.text
+    assert caplog.records  # the bot did log, just not the content
