@@ -21,11 +21,13 @@ from telegram.ext import ContextTypes
 from bot import access, notices
 from bot.directory import local_today, schedule_of
 from bot.handover import (
+    DOMAIN_PREFIX,
     FEEDBACK_PREFIX,
     OFFER_ACCEPT_PREFIX,
     OFFER_DECLINE_PREFIX,
     AcceptOutcome,
     MessageContent,
+    domain_keyboard,
 )
 from bot.i18n import LANGUAGE_ENDONYMS, SUPPORTED_LOCALES, Texts, isolate, suggest_locale
 from bot.models import Conversation, HelpRequest, Newcomer, RequestStatus, Sleutelpersoon
@@ -34,12 +36,12 @@ from bot.profiles import hash_invite_token
 from bot.services import Services, services_of
 from matching.office_hours import next_opening
 from nlu.client import NluUnavailable
+from nlu.emergency import looks_like_emergency
 
 log = logging.getLogger(__name__)
 
 LANGUAGE_PREFIX = "lang:"
 CONSENT_PREFIX = "consent:"
-DOMAIN_PREFIX = "domain:"
 GENDER_PREFIX = "pref:gender:"
 CIRCLE_PREFIX = "pref:circle:"
 SELECT_PREFIX = "conv:select:"
@@ -554,12 +556,21 @@ async def _from_newcomer(
     text = content.text
     newcomer = await _newcomer(session, now, user_id, language_code, text)
     texts = services.handover.texts_for(newcomer.locale)
+    # Emergency words get the help numbers at once, at any hour, whatever else happens.
+    emergency = looks_like_emergency(text)
+    if emergency:
+        log.warning("emergency words detected; help numbers sent")
     if newcomer.consented_at is None:
+        if emergency:  # sending help stores nothing, so it needs no consent
+            _say(session, now, user_id, notices.emergency_help(texts))
         _ask_consent(session, now, newcomer, texts)
         return
     handover = services.handover
     conversation = await handover.open_conversation_of_newcomer(session, newcomer)
     if conversation is not None:
+        if emergency:
+            _say(session, now, user_id, notices.emergency_help(texts))
+            await handover.mark_urgent(session, now, conversation.request_id)
         await handover.relay_from_newcomer(session, now, conversation, newcomer, content)
         return
     feedback_of = await handover.pending_feedback(session, newcomer)
@@ -568,19 +579,27 @@ async def _from_newcomer(
         return
     request = await handover.active_request(session, newcomer)
     if request is not None:
+        if emergency:
+            _say(session, now, user_id, notices.emergency_help(texts))
+            await handover.mark_urgent(session, now, request.id)
         await handover.add_to_waiting_request(session, now, newcomer, request, content)
+        return
+    if emergency:
+        # Routed as an emergency: help numbers to the newcomer, the request to the
+        # coordinators as urgent, never to a volunteer.
+        await handover.start_request(session, now, newcomer, content, domain="emergency")
         return
     if not text:
         # A photo, voice note or document without words: the newcomer chooses the domain.
         await handover.start_request(session, now, newcomer, content, domain=None)
-        _say(session, now, user_id, notices.choose_domain(texts), _domain_keyboard(texts))
+        _say(session, now, user_id, notices.choose_domain(texts), domain_keyboard(texts))
         return
     try:
         classification = await services.nlu.classify(text)
     except NluUnavailable as exc:
         log.warning("NLU unavailable, asking with buttons: %s", exc)
         await handover.start_request(session, now, newcomer, content, domain=None)
-        _say(session, now, user_id, notices.nlu_unavailable(texts), _domain_keyboard(texts))
+        _say(session, now, user_id, notices.nlu_unavailable(texts), domain_keyboard(texts))
         return
     log.info(
         "classified intent=%s confidence=%.2f", classification.intent, classification.confidence
@@ -598,7 +617,7 @@ async def _from_newcomer(
         institutions=institutions,
     )
     if domain is None:
-        _say(session, now, user_id, notices.choose_domain(texts), _domain_keyboard(texts))
+        _say(session, now, user_id, notices.choose_domain(texts), domain_keyboard(texts))
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -650,17 +669,6 @@ def _keyboard(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """One large button per row, so that people who read little can still choose."""
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data)] for label, data in buttons]
-    )
-
-
-def _domain_keyboard(texts: Texts) -> InlineKeyboardMarkup:
-    return _keyboard(
-        [
-            (texts.gettext("✉️ Letter"), DOMAIN_PREFIX + "post"),
-            (texts.gettext("💶 Money"), DOMAIN_PREFIX + "finance"),
-            (texts.gettext("🏥 Health"), DOMAIN_PREFIX + "health"),
-            (texts.gettext("❓ Other"), DOMAIN_PREFIX + "other"),
-        ]
     )
 
 

@@ -59,6 +59,7 @@ NEWCOMER_ZONE = "Europe/Amsterdam"
 OFFER_ACCEPT_PREFIX = "offer:accept:"
 OFFER_DECLINE_PREFIX = "offer:decline:"
 FEEDBACK_PREFIX = "feedback:"
+DOMAIN_PREFIX = "domain:"
 
 
 class AcceptOutcome(StrEnum):
@@ -203,17 +204,28 @@ class Handover:
         """Send emergencies to professional help; match everything else."""
         texts = self.texts_for(newcomer.locale)
         if request.domain == "emergency":
-            # Professional help at any hour; a volunteer is never the emergency service.
-            request.status = RequestStatus.EMERGENCY
+            # Professional help at once, at any hour; a volunteer is never the emergency
+            # service. The question itself may still need a sleutelpersoon (and many alarms
+            # are false), so the newcomer then chooses its domain like anyone else.
+            request.urgent = True
+            request.domain = None
+            request.status = RequestStatus.CHOOSING
             enqueue(
-                session,
-                now,
-                newcomer.telegram_user_id,
-                "sendMessage",
+                session, now, newcomer.telegram_user_id, "sendMessage",
                 {"text": notices.emergency_help(texts)},
-            )
+            )  # fmt: skip
+            enqueue(
+                session, now, newcomer.telegram_user_id, "sendMessage",
+                {"text": notices.choose_domain(texts),
+                 "reply_markup": domain_keyboard(texts).to_dict()},
+            )  # fmt: skip
             return
         await self.match(session, now, request, newcomer=newcomer)
+
+    async def mark_urgent(self, session: AsyncSession, now: datetime, request_id: int) -> None:
+        request = await session.get_one(HelpRequest, request_id)
+        request.urgent = True
+        request.updated_at = now
 
     async def match(
         self,
@@ -831,3 +843,17 @@ class Handover:
             .order_by(Conversation.id.desc())
             .limit(1)
         )
+
+
+def domain_keyboard(texts: Texts) -> InlineKeyboardMarkup:
+    """Large buttons, one per row, so that people who read little can still choose."""
+    labels = {
+        "post": texts.gettext("✉️ Letter"),
+        "finance": texts.gettext("💶 Money"),
+        "health": texts.gettext("🏥 Health"),
+        "other": texts.gettext("❓ Other"),
+    }
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=DOMAIN_PREFIX + domain)]
+         for domain, label in labels.items()]
+    )  # fmt: skip

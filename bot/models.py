@@ -92,9 +92,7 @@ class Sleutelpersoon(Base):
     circle: Mapped[str | None] = mapped_column(String(80))
     organisation: Mapped[str | None] = mapped_column(String(120))
     # The organisation whose coordinators manage this profile (the dashboard).
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id"), index=True
-    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     paid: Mapped[bool] = mapped_column(Boolean, default=False)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
     works_on_public_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -167,6 +165,8 @@ class HelpRequest(Base):
     confidence: Mapped[float | None]
     institutions: Mapped[list[str]] = mapped_column(JSON, default=list)
     handback_note: Mapped[str | None] = mapped_column(String(500))
+    # Set when an emergency was detected: coordinators see these first.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     next_match_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -375,9 +375,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
     # The organisation whose coordinators see the entry.
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id"), index=True
-    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     # None when the change came from the command line.
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id"))
     action: Mapped[str] = mapped_column(String(40))
@@ -409,9 +407,7 @@ class Signal(Base):
         return " ".join(text.casefold().split())[:SIGNAL_MAX_LENGTH]
 
     @classmethod
-    def tag(
-        cls, conversation_id: int, sleutelpersoon_id: int, text: str, now: datetime
-    ) -> Signal:
+    def tag(cls, conversation_id: int, sleutelpersoon_id: int, text: str, now: datetime) -> Signal:
         """A signal from free text; raises ValueError when it is empty after trimming."""
         cleaned = " ".join(text.split())[:SIGNAL_MAX_LENGTH]
         if not cleaned:
@@ -423,4 +419,3 @@ class Signal(Base):
             key=cls.key_of(cleaned),
             created_at=now,
         )
-

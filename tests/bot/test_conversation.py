@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 
 from bot import notices
 from bot.crypto import MessageCipher
-from bot.models import Conversation
+from bot.models import Conversation, HelpRequest
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.transcripts import read_transcript
 from matching.office_hours import parse_weekly_hours
@@ -290,3 +290,38 @@ async def test_texts_are_stored_encrypted_readable_in_a_transcript_and_never_log
     assert b"MARKER-7f3a" not in database_bytes
     assert "MARKER" not in caplog.text
     assert caplog.records  # the bot did log, just not the content
+
+
+async def test_an_emergency_at_night_gets_help_at_once_and_no_volunteer_is_woken(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    saturday_night = datetime(2026, 12, 5, 23, 0, tzinfo=AMSTERDAM)
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), saturday_night) as (
+            sandbox,
+            clock,
+            cfg,
+        ),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        await add_sleutelpersoon(bot, amal, WORKDAYS, languages=("ar",), domains=("post", "health"))
+        amina = sandbox.add_user("Amina", "ar")
+        # Before consent, too: the help numbers come first.
+        await amina.send_text("زوجي عم يضربني وهددني بالسكين")
+        await amina.wait_for_message(lambda m: m.text == notices.emergency_help(ARABIC))
+        await amina.wait_for_message(lambda m: m.text == notices.consent_request(ARABIC))
+        await onboard(amina, "العربية")
+        await amina.send_text("زوجي عم يضربني وهددني بالسكين")
+        await amina.wait_for_message(lambda m: m.text == notices.emergency_help(ARABIC))
+        # Then she may still choose what her question is about; it waits for office hours.
+        await amina.wait_for_message(lambda m: m.text == notices.choose_domain(ARABIC))
+        await amina.press(ARABIC.gettext("🏥 Health"))
+        await amina.wait_for_message(
+            lambda m: "112" in (m.text or "") and "09:00" in (m.text or "")
+        )
+        await bot.tick()
+        assert amal.received() == []
+        async with bot.services.sessions() as session:
+            request = await session.scalar(select(HelpRequest))
+        assert request is not None and request.urgent and request.domain == "health"
