@@ -20,6 +20,7 @@ from bot import handlers
 from bot.clock import Clock
 from bot.crypto import MessageCipher
 from bot.handover import (
+    DOMAIN_PREFIX,
     FEEDBACK_PREFIX,
     OFFER_ACCEPT_PREFIX,
     OFFER_DECLINE_PREFIX,
@@ -46,6 +47,7 @@ class Dependencies:
     clock: Clock
     policy: HandoverPolicy
     cipher: MessageCipher
+    retention_days: int = 90
 
 
 def build_application(
@@ -73,6 +75,7 @@ def build_application(
         clock=dependencies.clock,
         handover=Handover(dependencies.texts, dependencies.policy, dependencies.cipher),
         outbox=OutboxSender(dependencies.sessions, application.bot, dependencies.clock),
+        retention_days=dependencies.retention_days,
     )
 
     commands = {
@@ -86,19 +89,22 @@ def build_application(
         "handback": handlers.handback,
         "away": handlers.away,
         "hours": handlers.hours,
+        "privacy": handlers.privacy,
+        "delete": handlers.delete,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     buttons = {
         handlers.LANGUAGE_PREFIX: handlers.choose_language,
         handlers.CONSENT_PREFIX: handlers.consent,
-        handlers.DOMAIN_PREFIX: handlers.choose_domain,
+        DOMAIN_PREFIX: handlers.choose_domain,
         handlers.GENDER_PREFIX: handlers.choose_gender,
         handlers.CIRCLE_PREFIX: handlers.choose_circle,
         handlers.SELECT_PREFIX: handlers.select_conversation,
         OFFER_ACCEPT_PREFIX: handlers.answer_offer,
         OFFER_DECLINE_PREFIX: handlers.answer_offer,
         FEEDBACK_PREFIX: handlers.give_feedback,
+        handlers.DELETE_PREFIX: handlers.confirm_delete,
     }
     for prefix, callback in buttons.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=f"^{prefix}"))
@@ -117,5 +123,7 @@ async def register_commands(application: Application) -> None:  # type: ignore[t
             BotCommand("language", "Language / اللغة / ቋንቋ / Taal"),
             BotCommand("preferences", "Preferences / التفضيلات / ምርጫታት / Voorkeuren"),
             BotCommand("done", "Done / انتهيت / ወዲአ / Klaar"),
+            BotCommand("privacy", "Privacy / الخصوصية / ውልቃዊ ሓበሬታ / Privacy"),
+            BotCommand("delete", "Delete my data / احذف بياناتي / ሓበሬታይ ደምስስ / Verwijder"),
         ]
     )

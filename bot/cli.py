@@ -246,6 +246,7 @@ async def dependencies_for(
                 tie_break=settings.tie_break,
             ),
             cipher=MessageCipher.from_settings(settings),
+            retention_days=settings.retention_days,
         )
     finally:
         await rasa.aclose()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 
+from bot.erasure import apply_retention
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -16,24 +18,37 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 
 
-async def tick(services: Services) -> None:
-    """One round: fire due timers in one transaction, then send what is due."""
+RETENTION_EVERY = timedelta(hours=1)
+
+
+async def tick(services: Services, retention_due: datetime | None = None) -> datetime | None:
+    """One round: fire due timers in one transaction, send what is due, and (when due) apply
+    the retention period. Returns when retention is next due."""
     now = services.clock.now()
     async with services.sessions.begin() as session:
         expired = await services.handover.expire_offers(session, now)
         released = await services.handover.release_waiting(session, now)
     if expired or released:
         log.info("timers fired: %d offer timeouts, %d waiting requests", expired, released)
+    if retention_due is None or now >= retention_due:
+        removed = await apply_retention(
+            services.sessions, now, timedelta(days=services.retention_days), services.handover
+        )
+        if removed:
+            log.info("retention removed %d rows", removed)
+        retention_due = now + RETENTION_EVERY
     await services.outbox.flush()
+    return retention_due
 
 
 async def run_dispatcher(
     services: Services, stop: asyncio.Event, interval: float = TICK_SECONDS
 ) -> None:
     """Tick until `stop` is set; a failing tick is logged and retried, never fatal."""
+    retention_due: datetime | None = None
     while not stop.is_set():
         try:
-            await tick(services)
+            retention_due = await tick(services, retention_due)
         except Exception:
             log.exception("dispatcher tick failed")
         try:

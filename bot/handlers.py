@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot import access, notices
 from bot.directory import local_today, schedule_of
+from bot.erasure import erase_newcomer
 from bot.handover import (
     DOMAIN_PREFIX,
     FEEDBACK_PREFIX,
@@ -45,6 +46,7 @@ CONSENT_PREFIX = "consent:"
 GENDER_PREFIX = "pref:gender:"
 CIRCLE_PREFIX = "pref:circle:"
 SELECT_PREFIX = "conv:select:"
+DELETE_PREFIX = "delete:"
 CHOOSABLE_DOMAINS = ("post", "finance", "health", "other")
 NO_PREFERENCE = "any"
 
@@ -270,7 +272,82 @@ async def hours(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services.outbox.flush()
 
 
+async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the newcomer what is kept about them and who can see it (/privacy)."""
+    services = services_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        locale = newcomer.locale if newcomer else suggest_locale(user.language_code)
+        texts = services.handover.texts_for(locale)
+        questions = 0
+        if newcomer is not None:
+            questions = len(
+                (
+                    await session.scalars(
+                        select(HelpRequest.id).where(HelpRequest.newcomer_id == newcomer.id)
+                    )
+                ).all()
+            )
+        _say(session, now, user.id, notices.privacy_overview(
+            texts, locale or "en",
+            newcomer.preferred_gender if newcomer else None,
+            newcomer.avoid_circle if newcomer else None,
+            questions, services.retention_days,
+        ))  # fmt: skip
+    await services.outbox.flush()
+
+
+async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask the newcomer to confirm deleting everything about them (/delete)."""
+    services = services_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        texts = services.handover.texts_for(
+            newcomer.locale if newcomer else suggest_locale(user.language_code)
+        )
+        keyboard = _keyboard(
+            [
+                (texts.gettext("🗑️ Yes, delete everything"), DELETE_PREFIX + "yes"),
+                (texts.gettext("↩️ No, keep it"), DELETE_PREFIX + "no"),
+            ]
+        )
+        _say(session, now, user.id, notices.delete_confirm(texts), keyboard)
+    await services.outbox.flush()
+
+
 # --- buttons ---------------------------------------------------------------------------------
+
+
+async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Erase the newcomer after they confirmed, or leave everything as it is."""
+    services = services_of(context)
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    await query.answer()
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        texts = services.handover.texts_for(
+            newcomer.locale if newcomer else suggest_locale(user.language_code)
+        )
+        if query.data != DELETE_PREFIX + "yes":
+            _say(session, now, user.id, notices.delete_cancelled(texts))
+        else:
+            if newcomer is not None:
+                await erase_newcomer(session, now, newcomer, services.handover, "newcomer_request")
+            log.info("a newcomer erased their data")
+            _say(session, now, user.id, notices.deleted(texts))
+    await query.edit_message_reply_markup(reply_markup=None)
+    await services.outbox.flush()
 
 
 async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -555,6 +632,7 @@ async def _from_newcomer(
     content = content_of(incoming)
     text = content.text
     newcomer = await _newcomer(session, now, user_id, language_code, text)
+    newcomer.updated_at = now  # the retention period counts from the last activity
     texts = services.handover.texts_for(newcomer.locale)
     # Emergency words get the help numbers at once, at any hour, whatever else happens.
     emergency = looks_like_emergency(text)

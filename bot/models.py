@@ -152,12 +152,15 @@ class RequestStatus(StrEnum):
 
 
 class HelpRequest(Base):
-    """A newcomer's question, from the first message until a sleutelpersoon accepts it."""
+    """A newcomer's question, from the first message until a sleutelpersoon accepts it.
+
+    After erasure or the retention period `newcomer_id` is None: what remains is anonymous.
+    """
 
     __tablename__ = "help_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    newcomer_id: Mapped[int] = mapped_column(ForeignKey("newcomers.id"), index=True)
+    newcomer_id: Mapped[int | None] = mapped_column(ForeignKey("newcomers.id"), index=True)
     language: Mapped[str] = mapped_column(String(8))
     domain: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
@@ -198,6 +201,17 @@ class ConversationMessage(Base):
     created_at: Mapped[datetime]
 
 
+class ErasureEvent(Base):
+    """That a person's data was erased, and why; nothing about who they were."""
+
+    __tablename__ = "erasure_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    # "newcomer_request", "sleutelpersoon_by_coordinator" or "retention".
+    reason: Mapped[str] = mapped_column(String(40))
+
+
 class OfferStatus(StrEnum):
     PENDING = "pending"  # can be accepted (also after its timeout passed it on)
     ACCEPTED = "accepted"
@@ -230,7 +244,7 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Unique: the database itself guarantees that two simultaneous accepts make one conversation.
     request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), unique=True)
-    newcomer_id: Mapped[int] = mapped_column(ForeignKey("newcomers.id"), index=True)
+    newcomer_id: Mapped[int | None] = mapped_column(ForeignKey("newcomers.id"), index=True)
     sleutelpersoon_id: Mapped[int] = mapped_column(ForeignKey("sleutelpersonen.id"), index=True)
     label: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)

@@ -63,10 +63,11 @@ def urgent_hint(texts: Texts) -> str:
 
 def consent_request(texts: Texts) -> str:
     return texts.gettext(
-        "Before we start: Sleutelbrug keeps your language, your preferences and which of your "
-        "messages belong to your question, but not what you write. Your messages go to one "
-        "sleutelpersoon, who helps you. Coordinators see that you asked a question, not what "
-        "you wrote. Everything is deleted 90 days after your last conversation. Do you agree?"
+        "Before we start: Sleutelbrug keeps your language, your preferences and your questions "
+        "with what you write, encrypted. Your messages go to one sleutelpersoon, who helps you. "
+        "A coordinator may read a conversation only when something went wrong, and every time "
+        "is recorded. Everything is deleted 90 days after you were last active; /delete "
+        "deletes it at once. Do you agree?"
     )
 
 
@@ -336,3 +337,61 @@ def invite_invalid(texts: Texts) -> str:
     return texts.gettext(
         "This invite link is not valid or has expired. Ask your coordinator for a new one."
     )
+
+
+# --- privacy ---------------------------------------------------------------------------------
+
+
+def privacy_overview(
+    texts: Texts,
+    language: str,
+    gender_preference: str | None,
+    circle_preference: str | None,
+    questions: int,
+    retention_days: int,
+) -> str:
+    return texts.gettext(
+        "What Sleutelbrug keeps about you: your language ({language}), your preferences "
+        "({gender}; {circle}), your agreement, and your {questions} question(s) with what you "
+        "wrote, encrypted. Who can see it: the sleutelpersoon who helps you reads your messages; "
+        "a coordinator may read a conversation only when something went wrong, and every time "
+        "is recorded. Everything is deleted {days} days after you were last active. "
+        "Send /delete to delete it all now."
+    ).format(
+        language=isolate(language_name(texts, language)),
+        gender=isolate(
+            texts.gettext("a woman")
+            if gender_preference == "f"
+            else texts.gettext("a man")
+            if gender_preference == "m"
+            else texts.gettext("no preference for a woman or a man")
+        ),
+        circle=isolate(
+            circle_preference if circle_preference else texts.gettext("no town avoided")
+        ),
+        questions=isolate(questions),
+        days=isolate(retention_days),
+    )
+
+
+def delete_confirm(texts: Texts) -> str:
+    return texts.gettext(
+        "Do you want to delete everything Sleutelbrug keeps about you? An open conversation "
+        "will be closed. This cannot be undone."
+    )
+
+
+def deleted(texts: Texts) -> str:
+    return texts.gettext(
+        "Everything about you is deleted. If you write again, we start from the beginning."
+    )
+
+
+def delete_cancelled(texts: Texts) -> str:
+    return texts.gettext("Nothing was deleted.")
+
+
+def conversation_erased(texts: Texts, label: str) -> str:
+    return texts.gettext(
+        "The newcomer of conversation {label} deleted their data. The conversation is closed."
+    ).format(label=isolate(label))

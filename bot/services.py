@@ -25,6 +25,7 @@ class Services:
     clock: Clock
     handover: Handover
     outbox: OutboxSender
+    retention_days: int = 90
 
 
 def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:

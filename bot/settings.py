@@ -67,6 +67,7 @@ class Settings(BaseSettings):
         default=0.5, ge=0, le=1, alias="NLU_CONFIDENCE_THRESHOLD"
     )
 
+    retention_days: int = Field(default=90, ge=1, le=3650, alias="RETENTION_DAYS")
     offer_timeout_minutes: int = Field(default=10, ge=1, le=24 * 60, alias="OFFER_TIMEOUT_MINUTES")
     tie_break: TieBreak = Field(default=TieBreak.NONE, alias="TIE_BREAK")
 
