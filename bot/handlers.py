@@ -8,14 +8,18 @@ ever logged.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import access, notices
@@ -51,9 +55,26 @@ CHOOSABLE_DOMAINS = ("post", "finance", "health", "other")
 NO_PREFERENCE = "any"
 
 
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def sends_outbox(handler: Handler) -> Handler:
+    """After the handler's transaction, send what it wrote to the outbox, however it ended."""
+
+    @functools.wraps(handler)
+    async def handle_then_send(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await handler(update, context)
+        finally:
+            await services_of(context).outbox.flush()
+
+    return handle_then_send
+
+
 # --- commands --------------------------------------------------------------------------------
 
 
+@sends_outbox
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Connect a sleutelpersoon by invite link, or welcome a newcomer with the language choice."""
     services = services_of(context)
@@ -77,9 +98,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         else:
             _language_choice(services, session, now, user.id, user.language_code)
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer the language choice again (/language)."""
     services = services_of(context)
@@ -88,9 +109,9 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     async with services.sessions.begin() as session:
         _language_choice(services, session, services.clock.now(), user.id, user.language_code)
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def preferences(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask which sleutelpersoon the newcomer prefers (/preferences)."""
     services = services_of(context)
@@ -109,9 +130,9 @@ async def preferences(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             ]
         )
         _say(session, now, user.id, notices.preferences_gender(texts), keyboard)
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The newcomer ends their conversation (/done)."""
     services = services_of(context)
@@ -122,13 +143,14 @@ async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
         if newcomer is None:
+            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         conversation = await services.handover.open_conversation_of_newcomer(session, newcomer)
         if conversation is not None:
             await services.handover.close(session, now, conversation)
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The newcomer skips writing words of feedback (/skip)."""
     services = services_of(context)
@@ -139,13 +161,14 @@ async def skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
         if newcomer is None:
+            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         conversation = await services.handover.pending_feedback(session, newcomer)
         if conversation is not None:
             await services.handover.feedback_words(session, now, conversation, newcomer, None)
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the sleutelpersoon's open conversations to choose one (/mine)."""
     services = services_of(context)
@@ -156,6 +179,7 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with services.sessions.begin() as session:
         person = await access.sleutelpersoon_of_user(session, user.id)
         if person is None:
+            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         texts = services.handover.texts_for(person.locale)
         conversations = await access.open_conversations_of(session, person)
@@ -170,9 +194,9 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 )
                 buttons.append((label, f"{SELECT_PREFIX}{conversation.id}"))
             _say(session, now, user.id, notices.your_open_conversations(texts), _keyboard(buttons))
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The sleutelpersoon closes the selected conversation (/close)."""
     services = services_of(context)
@@ -183,6 +207,7 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with services.sessions.begin() as session:
         person = await access.sleutelpersoon_of_user(session, user.id)
         if person is None:
+            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         conversation = await _target_conversation(session, person, message)
         if conversation is None:
@@ -194,9 +219,9 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         else:
             await services.handover.close(session, now, conversation)
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def handback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The sleutelpersoon hands the selected conversation back with a note (/handback note)."""
     services = services_of(context)
@@ -207,6 +232,7 @@ async def handback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with services.sessions.begin() as session:
         person = await access.sleutelpersoon_of_user(session, user.id)
         if person is None:
+            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         texts = services.handover.texts_for(person.locale)
         note = " ".join(context.args or []).strip()
@@ -217,9 +243,9 @@ async def handback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             _say(session, now, user.id, notices.close_which(texts))
         else:
             await services.handover.handback(session, now, conversation, person, note[:500])
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def away(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The sleutelpersoon is away until a date (/away 2026-12-24, /away off)."""
     services = services_of(context)
@@ -230,6 +256,7 @@ async def away(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with services.sessions.begin() as session:
         person = await access.sleutelpersoon_of_user(session, user.id)
         if person is None:
+            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         texts = services.handover.texts_for(person.locale)
         argument = (context.args or [""])[0].strip().lower()
@@ -243,9 +270,9 @@ async def away(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             else:
                 person.away_until = until
                 _say(session, now, user.id, notices.away_until(texts, until))
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def hours(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the sleutelpersoon's office hours and when they next get questions (/hours)."""
     services = services_of(context)
@@ -256,6 +283,7 @@ async def hours(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with services.sessions.begin() as session:
         person = await access.sleutelpersoon_of_user(session, user.id)
         if person is None:
+            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         texts = services.handover.texts_for(person.locale)
         day_names = Locale.parse(texts.locale).days["format"]["wide"]
@@ -269,9 +297,9 @@ async def hours(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ]
         opening = next_opening(schedule_of(person, local_today(person, now)), now)
         _say(session, now, user.id, notices.hours_overview(texts, lines, opening, person.timezone))
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the newcomer what is kept about them and who can see it (/privacy)."""
     services = services_of(context)
@@ -298,9 +326,9 @@ async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             newcomer.avoid_circle if newcomer else None,
             questions, services.retention_days,
         ))  # fmt: skip
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask the newcomer to confirm deleting everything about them (/delete)."""
     services = services_of(context)
@@ -320,19 +348,19 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             ]
         )
         _say(session, now, user.id, notices.delete_confirm(texts), keyboard)
-    await services.outbox.flush()
 
 
 # --- buttons ---------------------------------------------------------------------------------
 
 
+@sends_outbox
 async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Erase the newcomer after they confirmed, or leave everything as it is."""
     services = services_of(context)
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await query.answer()
+    await _answer(query)
     now = services.clock.now()
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
@@ -346,17 +374,17 @@ async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 await erase_newcomer(session, now, newcomer, services.handover, "newcomer_request")
             log.info("a newcomer erased their data")
             _say(session, now, user.id, notices.deleted(texts))
-    await query.edit_message_reply_markup(reply_markup=None)
-    await services.outbox.flush()
+    await _settle(query.edit_message_reply_markup(reply_markup=None))
 
 
+@sends_outbox
 async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store the chosen language, then ask for consent or invite the question."""
     services = services_of(context)
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await query.answer()
+    await _answer(query)
     locale = query.data.removeprefix(LANGUAGE_PREFIX)
     if locale not in SUPPORTED_LOCALES:
         return
@@ -390,16 +418,16 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 _ask_consent(session, now, newcomer, texts)
             else:
                 _say(session, now, user.id, notices.ask_your_question(texts))
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The newcomer agrees (or not) to what is stored and who sees it."""
     services = services_of(context)
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await query.answer()
+    await _answer(query)
     now = services.clock.now()
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
@@ -412,16 +440,16 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             _say(session, now, user.id, notices.ask_your_question(texts))
         else:
             _say(session, now, user.id, notices.consent_refused(texts))
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def choose_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The newcomer tapped a domain button for their question."""
     services = services_of(context)
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await query.answer()
+    await _answer(query)
     domain = query.data.removeprefix(DOMAIN_PREFIX)
     if domain not in CHOOSABLE_DOMAINS:
         return
@@ -434,16 +462,16 @@ async def choose_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if request is None or request.status != RequestStatus.CHOOSING:
             return
         await services.handover.choose_domain(session, now, newcomer, request, domain)
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def choose_gender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store the gender preference and ask about the newcomer's own town or community."""
     services = services_of(context)
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await query.answer()
+    await _answer(query)
     choice = query.data.removeprefix(GENDER_PREFIX)
     if choice not in {NO_PREFERENCE, "f", "m"}:
         return
@@ -464,16 +492,16 @@ async def choose_gender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         buttons = [(texts.gettext("No preference"), CIRCLE_PREFIX + NO_PREFERENCE)]
         buttons += [(circle, f"{CIRCLE_PREFIX}{index}") for index, circle in enumerate(circles)]
         _say(session, now, user.id, notices.preferences_circle(texts), _keyboard(buttons))
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def choose_circle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store the town or community whose sleutelpersonen the newcomer wants to avoid."""
     services = services_of(context)
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await query.answer()
+    await _answer(query)
     choice = query.data.removeprefix(CIRCLE_PREFIX)
     now = services.clock.now()
     async with services.sessions.begin() as session:
@@ -499,9 +527,9 @@ async def choose_circle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             user.id,
             notices.preferences_saved(services.handover.texts_for(newcomer.locale)),
         )
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def answer_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A sleutelpersoon accepts or declines an offer made to them (and only to them)."""
     services = services_of(context)
@@ -528,22 +556,22 @@ async def answer_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             else:
                 await services.handover.decline(session, now, offer, person)
     if person is None or offer is None:
-        await query.answer(notices.not_understood_command(texts), show_alert=True)
+        await _answer(query, notices.not_understood_command(texts))
     elif outcome in {AcceptOutcome.ALREADY_TAKEN, AcceptOutcome.NOT_PENDING}:
-        await query.answer(notices.offer_taken(texts), show_alert=True)
-        await query.edit_message_text(notices.offer_taken(texts))
+        await _answer(query, notices.offer_taken(texts))
+        await _settle(query.edit_message_text(notices.offer_taken(texts)))
     else:
-        await query.answer()
-    await services.outbox.flush()
+        await _answer(query)
 
 
+@sends_outbox
 async def select_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The sleutelpersoon chooses the conversation their plain messages go to."""
     services = services_of(context)
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await query.answer()
+    await _answer(query)
     raw_id = query.data.removeprefix(SELECT_PREFIX)
     now = services.clock.now()
     async with services.sessions.begin() as session:
@@ -559,16 +587,16 @@ async def select_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE
             return
         person.selected_conversation_id = conversation.id
         _say(session, now, user.id, notices.conversation_selected(texts, conversation.label))
-    await services.outbox.flush()
 
 
+@sends_outbox
 async def give_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """👍 / 👎 after a conversation closed."""
     services = services_of(context)
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await query.answer()
+    await _answer(query)
     rating, _, raw_id = query.data.removeprefix(FEEDBACK_PREFIX).partition(":")
     if rating not in {"up", "down"} or not raw_id.isdigit():
         return
@@ -581,13 +609,13 @@ async def give_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if conversation is None:
             return
         await services.handover.feedback(session, now, conversation, newcomer, rating)
-    await query.edit_message_reply_markup(reply_markup=None)
-    await services.outbox.flush()
+    await _settle(query.edit_message_reply_markup(reply_markup=None))
 
 
 # --- messages --------------------------------------------------------------------------------
 
 
+@sends_outbox
 async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any message: relayed in a conversation, added to a waiting question, or a new question."""
     services = services_of(context)
@@ -601,7 +629,6 @@ async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _from_sleutelpersoon(services, session, now, person, incoming)
         else:
             await _from_newcomer(services, session, now, user.id, user.language_code, incoming)
-    await services.outbox.flush()
 
 
 async def _from_sleutelpersoon(
@@ -741,6 +768,36 @@ def _say(
     if keyboard is not None:
         params["reply_markup"] = keyboard.to_dict()
     enqueue(session, now, chat_id, "sendMessage", params)
+
+
+async def _not_for_you(
+    services: Services,
+    session: AsyncSession,
+    now: datetime,
+    user_id: int,
+    language_code: str | None,
+) -> None:
+    """A command for another role: say so plainly, in the user's language, and do nothing."""
+    newcomer = await access.newcomer_of_user(session, user_id)
+    person = await access.sleutelpersoon_of_user(session, user_id)
+    locale = (
+        person.locale if person else newcomer.locale if newcomer else suggest_locale(language_code)
+    )
+    _say(session, now, user_id, notices.not_for_you(services.handover.texts_for(locale)))
+
+
+async def _answer(query: CallbackQuery, alert: str | None = None) -> None:
+    """Answer a button press; a press Telegram no longer knows (too old, forged) is no error."""
+    await _settle(query.answer(alert, show_alert=alert is not None))
+
+
+async def _settle(call: Awaitable[object]) -> None:
+    """Run a call about the pressed message, which may be gone or never have existed: the
+    state change is already committed, so a refusal here changes nothing for the user."""
+    try:
+        await call
+    except BadRequest as exc:
+        log.info("button follow-up refused by Telegram: %s", exc.message)
 
 
 def _keyboard(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup:

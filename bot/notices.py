@@ -175,6 +175,10 @@ def preferences_saved(texts: Texts) -> str:
     return texts.gettext("Your preferences are saved.")
 
 
+def not_for_you(texts: Texts) -> str:
+    return texts.gettext("This command is not available to you.")
+
+
 def not_understood_command(texts: Texts) -> str:
     return texts.gettext("This button is no longer valid.")
 
