@@ -30,6 +30,7 @@ from bot.handover import HandoverPolicy
 from bot.i18n import load_all_texts
 from bot.nlu_guard import GuardedClassifier
 from bot.profiles import NewProfile, create_sleutelpersoon
+from bot.rekey import reencrypt_all
 from bot.services import SERVICES_KEY
 from bot.settings import BotMode, Settings, SettingsError, load_settings
 from bot.storage import create_engine_for, migrate, session_factory
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("bot", help="run only the bot (polling or webhook, per BOT_MODE)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("train", help="train the NLU model if nlu/ changed")
+    commands.add_parser(
+        "rotate-keys", help="re-encrypt stored texts with the first key of MESSAGE_KEYS"
+    )
     add = commands.add_parser(
         "sleutelpersoon", help="add a sleutelpersoon and print their one-time invite link"
     )
@@ -86,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             print(ensure_model())
         elif arguments.command == "sleutelpersoon":
             return add_sleutelpersoon(settings, arguments)
+        elif arguments.command == "rotate-keys":
+            print(f"re-encrypted {asyncio.run(_rotate_keys(settings))} texts")
         elif arguments.command == "bot":
             asyncio.run(_until_signalled(lambda stop: run_bot(settings, stop)))
         else:
@@ -129,6 +135,14 @@ def add_sleutelpersoon(settings: Settings, arguments: argparse.Namespace) -> int
     print(f"Invite link (valid 7 days): https://t.me/{arguments.bot_username}?start={token}")
     print(f"In the sandbox, send as the sleutelpersoon: /start {token}")
     return 0
+
+
+async def _rotate_keys(settings: Settings) -> int:
+    engine = create_engine_for(settings.effective_database_url)
+    try:
+        return await reencrypt_all(session_factory(engine), MessageCipher.from_settings(settings))
+    finally:
+        await engine.dispose()
 
 
 async def _store_profile(settings: Settings, profile: NewProfile) -> str | None:

@@ -123,7 +123,11 @@ async def apply_retention(
     """Delete what is older than the retention period; return how many rows went."""
     cutoff = now - retention
     removed = 0
-    for table in (RequestMessage, ConversationMessage):
+    tables: tuple[type[RequestMessage] | type[ConversationMessage], ...] = (
+        RequestMessage,
+        ConversationMessage,
+    )
+    for table in tables:
         while True:
             async with sessions.begin() as session:
                 ids = (
@@ -155,3 +159,41 @@ async def apply_retention(
                 await erase_newcomer(session, now, newcomer, handover, "retention")
             removed += len(inactive)
     return removed
+
+
+async def erase_sleutelpersoon(
+    session: AsyncSession, now: datetime, person: Sleutelpersoon, handover: Handover
+) -> None:
+    """A coordinator erases a sleutelpersoon: their profile becomes an anonymous tombstone
+    (conversations and statistics keep pointing at it), their words are deleted, their open
+    conversations are handed back to the pool."""
+    for conversation in (
+        await session.scalars(
+            select(Conversation).where(
+                Conversation.sleutelpersoon_id == person.id, Conversation.status == OPEN
+            )
+        )
+    ).all():
+        await handover.handback(session, now, conversation, person, "")
+    authored = select(Conversation.id).where(Conversation.sleutelpersoon_id == person.id)
+    await session.execute(
+        delete(ConversationMessage).where(
+            ConversationMessage.conversation_id.in_(authored),
+            ConversationMessage.author == "sleutelpersoon",
+        )
+    )
+    if person.telegram_user_id is not None:
+        await session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.chat_id == person.telegram_user_id, OutboxMessage.sent_at.is_(None)
+            )
+        )
+    person.windows.clear()
+    person.leaves.clear()
+    person.telegram_user_id = None
+    person.display_name = ERASED
+    person.gender = person.circle = person.organisation = None
+    person.invite_token_hash = person.invite_expires_at = None
+    person.selected_conversation_id = None
+    person.active = False
+    session.add(ErasureEvent(at=now, reason="sleutelpersoon_by_coordinator"))
