@@ -37,7 +37,7 @@ from bot.handover import (
 from bot.i18n import LANGUAGE_ENDONYMS, SUPPORTED_LOCALES, Texts, isolate, suggest_locale
 from bot.models import Conversation, HelpRequest, Newcomer, RequestStatus, Sleutelpersoon
 from bot.outbox import enqueue
-from bot.profiles import hash_invite_token
+from bot.profiles import INVITE_PREFIX, hash_invite_token
 from bot.services import Services, services_of
 from matching.office_hours import next_opening
 from nlu.client import NluUnavailable
@@ -83,7 +83,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        if context.args:
+        if context.args and context.args[0].startswith(INVITE_PREFIX):
             await _accept_invite(
                 services, session, now, user.id, user.language_code, context.args[0]
             )

@@ -21,6 +21,9 @@ DOMAINS = ("post", "finance", "health", "other")
 # The roles sleutelpersonen take on, after Pharos' description of the work.
 ROLES = ("adviseur", "verbinder", "helper", "rolmodel", "tolk", "voorlichter")
 INVITE_VALIDITY = timedelta(days=7)
+# Deep-link payloads with this prefix are invites; any other payload (a campaign link on a
+# poster, say) just starts the newcomer flow.
+INVITE_PREFIX = "invite-"
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,9 @@ def create_sleutelpersoon(
     problems = profile.problems()
     if problems:
         raise ValueError("; ".join(problems))
-    token = None if profile.telegram_user_id is not None else secrets.token_urlsafe(24)
+    token = (
+        None if profile.telegram_user_id is not None else INVITE_PREFIX + secrets.token_urlsafe(24)
+    )
     person = Sleutelpersoon(
         telegram_user_id=profile.telegram_user_id,
         display_name=profile.display_name.strip(),

@@ -210,6 +210,13 @@ async def test_invite_link_connects_once_and_expires(
         await intruder.wait_for_message(lambda m: m.text == notices.invite_invalid(TEXTS["en"]))
         await intruder.send_text(f"/start {stale}")
         await intruder.wait_for_message(lambda m: m.text == notices.invite_invalid(TEXTS["en"]))
+        # A deep link that is no invite (a poster's campaign link) starts the newcomer flow.
+        newcomer = sandbox.add_user("Newcomer", "ar")
+        await newcomer.send_text("/start poster-utrecht-centraal")
+        choice = await newcomer.wait_for_message(lambda m: m.reply_markup is not None)
+        assert choice.text is not None and choice.text.startswith(
+            ARABIC.gettext("Choose your language")
+        )
 
 
 async def test_preferences_choose_who_helps_and_waiting_messages_join_the_question(
