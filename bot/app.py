@@ -91,6 +91,7 @@ def build_application(
         "hours": handlers.hours,
         "privacy": handlers.privacy,
         "delete": handlers.delete,
+        "signal": handlers.signal,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))

@@ -34,6 +34,8 @@ from bot.rekey import reencrypt_all
 from bot.services import SERVICES_KEY
 from bot.settings import BotMode, Settings, SettingsError, load_settings
 from bot.storage import create_engine_for, migrate, session_factory
+from dashboard import cli as dashboard_cli
+from dashboard.server import run_dashboard, running_dashboard
 from matching.office_hours import parse_weekly_hours
 from nlu.client import RasaClient
 from nlu.service import RasaServer, RasaServiceError, ensure_model, rasa_is_ready, start_rasa_server
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "rotate-keys", help="re-encrypt stored texts with the first key of MESSAGE_KEYS"
     )
+    commands.add_parser("dashboard", help="run only the coordinators' web dashboard")
+    dashboard_cli.add_parser(commands)
     add = commands.add_parser(
         "sleutelpersoon", help="add a sleutelpersoon and print their one-time invite link"
     )
@@ -92,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             return add_sleutelpersoon(settings, arguments)
         elif arguments.command == "rotate-keys":
             print(f"re-encrypted {asyncio.run(_rotate_keys(settings))} texts")
+        elif arguments.command == "coordinator":
+            return dashboard_cli.run(settings, arguments)
+        elif arguments.command == "dashboard":
+            asyncio.run(_until_signalled(lambda stop: run_dashboard(settings, stop)))
         elif arguments.command == "bot":
             asyncio.run(_until_signalled(lambda stop: run_bot(settings, stop)))
         else:
@@ -190,6 +198,9 @@ async def run_everything(settings: Settings, stop: asyncio.Event) -> None:
             rasa_url = rasa.url
         log.info("Rasa NLU ready at %s", rasa_url)
         settings = settings.model_copy(update={"redis_url": redis_url, "rasa_url": rasa_url})
+        # The coordinators' dashboard, in this event loop (dashboard/).
+        dashboard_url = await started.enter_async_context(running_dashboard(settings))
+        print(f"\nCoordinator dashboard: {dashboard_url}", flush=True)
         if settings.telegram_bot_token is not None:
             await run_bot(settings, stop)
             return

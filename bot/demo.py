@@ -19,6 +19,8 @@ from sandbox import Sandbox
 
 # Long days, every day, so the demo works at most hours; 23:00-07:00 shows the waiting.
 DEMO_HOURS = "mon-sun 07:00-23:00"
+# `sleutelbrug coordinator add --organisation "Sleutelbrug demo"` links a coordinator to them.
+DEMO_ORGANISATION = "Sleutelbrug demo"
 DEMO_PEOPLE = (
     ("Amal", "ar", ("ar",), "f"),
     ("Tesfay", "ti", ("ti",), "m"),
@@ -52,6 +54,7 @@ async def seed_demo_sleutelpersonen(
                     locale=locale,
                     gender=gender,
                     works_on_public_holidays=True,
+                    organisation=DEMO_ORGANISATION,
                     telegram_user_id=user.id,
                 ),
             )

@@ -35,7 +35,14 @@ from bot.handover import (
     domain_keyboard,
 )
 from bot.i18n import LANGUAGE_ENDONYMS, SUPPORTED_LOCALES, Texts, isolate, suggest_locale
-from bot.models import Conversation, HelpRequest, Newcomer, RequestStatus, Sleutelpersoon
+from bot.models import (
+    Conversation,
+    HelpRequest,
+    Newcomer,
+    RequestStatus,
+    Signal,
+    Sleutelpersoon,
+)
 from bot.outbox import enqueue
 from bot.profiles import INVITE_PREFIX, hash_invite_token
 from bot.services import Services, services_of
@@ -243,6 +250,33 @@ async def handback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             _say(session, now, user.id, notices.close_which(texts))
         else:
             await services.handover.handback(session, now, conversation, person, note[:500])
+
+
+@sends_outbox
+async def signal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The sleutelpersoon tags a conversation with what they see (/signal many CJIB fines)."""
+    services = services_of(context)
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        if person is None:
+            await _not_for_you(services, session, now, user.id, user.language_code)
+            return
+        texts = services.handover.texts_for(person.locale)
+        conversation = await _target_conversation(session, person, message)
+        if conversation is None:
+            _say(session, now, user.id, notices.close_which(texts))
+            return
+        try:
+            tagged = Signal.tag(conversation.id, person.id, " ".join(context.args or []), now)
+        except ValueError:  # no words given
+            _say(session, now, user.id, notices.signal_usage(texts))
+            return
+        session.add(tagged)
+        _say(session, now, user.id, notices.signal_saved(texts, conversation.label))
 
 
 @sends_outbox

@@ -305,6 +305,16 @@ class Handover:
         ).all()
         return tuple(dict.fromkeys(helpers))
 
+    async def offer_to(
+        self, session: AsyncSession, now: datetime, request: HelpRequest, person: Sleutelpersoon
+    ) -> None:
+        """Offer a request to one chosen sleutelpersoon (a coordinator's manual assignment):
+        the same offer, timeout and office-hours holding as an automatic one."""
+        await self._offer(session, now, request, person)
+        request.status = RequestStatus.OFFERED
+        request.next_match_at = None
+        request.updated_at = now
+
     async def _offer(
         self, session: AsyncSession, now: datetime, request: HelpRequest, person: Sleutelpersoon
     ) -> None:

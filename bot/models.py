@@ -369,6 +369,7 @@ class AuditAction(StrEnum):
     COORDINATOR_REACTIVATED = "coordinator_reactivated"
     COORDINATOR_UNLOCKED = "coordinator_unlocked"
     SIGN_IN_LOCKED = "sign_in_locked"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an audit action, not a secret
 
 
 class AuditEntry(Base):

@@ -326,6 +326,19 @@ def handback_usage(texts: Texts) -> str:
     )
 
 
+def signal_usage(texts: Texts) -> str:
+    return texts.gettext(
+        "Write /signal and what you notice, for example /signal many CJIB fines. "
+        "Coordinators see how often each signal comes up; the newcomer is not named."
+    )
+
+
+def signal_saved(texts: Texts, label: str) -> str:
+    return texts.gettext("Signal saved for conversation {label}. Thank you!").format(
+        label=isolate(label)
+    )
+
+
 def close_which(texts: Texts) -> str:
     return texts.gettext("Which conversation do you want to close? Choose it with /mine first.")
 

@@ -23,6 +23,8 @@ TELEGRAM_TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Values copied from an example file must never reach production.
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "xxx")
+# The dashboard's development secret; production refuses it (DASHBOARD_SECRET_KEY).
+DEV_DASHBOARD_SECRET_KEY = "development-only-dashboard-secret"  # noqa: S105
 
 
 class SettingsError(Exception):
@@ -77,6 +79,18 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     # Keys for message texts at rest: `id:base64key,...`, the first encrypts (see bot/crypto.py).
     message_keys: SecretStr | None = Field(default=None, alias="MESSAGE_KEYS")
+
+    # --- dashboard (dashboard/) ---
+    # Signs the dashboard's CSRF tokens. The default only serves local development.
+    dashboard_secret_key: SecretStr = Field(
+        default=SecretStr(DEV_DASHBOARD_SECRET_KEY), alias="DASHBOARD_SECRET_KEY"
+    )
+    dashboard_host: str = Field(default="127.0.0.1", alias="DASHBOARD_HOST")
+    dashboard_port: int = Field(default=8082, ge=0, le=65535, alias="DASHBOARD_PORT")
+    # For the invite links the dashboard makes: https://t.me/<BOT_USERNAME>?start=<token>.
+    bot_username: str = Field(
+        default="SleutelbrugBot", pattern=r"^[A-Za-z][A-Za-z0-9_]{4,31}$", alias="BOT_USERNAME"
+    )
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -149,6 +163,11 @@ class Settings(BaseSettings):
                     raise _named_error(name, "still holds a placeholder value")
             if self.message_keys is None:
                 raise _named_error("MESSAGE_KEYS", "is required in production (encryption at rest)")
+            dashboard_key = self.dashboard_secret_key.get_secret_value()
+            if dashboard_key == DEV_DASHBOARD_SECRET_KEY or _is_placeholder(dashboard_key):
+                raise _named_error("DASHBOARD_SECRET_KEY", "must be set to a secret in production")
+            if len(dashboard_key) < 32:
+                raise _named_error("DASHBOARD_SECRET_KEY", "must be at least 32 characters")
         return self
 
     @property

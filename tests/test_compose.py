@@ -41,7 +41,7 @@ def test_the_validation_would_catch_a_broken_file(compose: dict) -> None:
 
 
 def test_the_expected_services_exist(compose: dict) -> None:
-    assert set(compose["services"]) == {"bot", "rasa", "redis", "postgres"}
+    assert set(compose["services"]) == {"bot", "dashboard", "rasa", "redis", "postgres"}
     assert compose["services"]["rasa"]["image"] == "rasa/rasa:3.6.21-full"
     rasa_command = " ".join(compose["services"]["rasa"]["command"])
     assert "rasa train nlu" in rasa_command and "rasa run --enable-api" in rasa_command
@@ -56,8 +56,22 @@ def interpolate(value: str) -> str:
         "WEBHOOK_SECRET": "a1B2c3D4e5F6g7H8",
         "POSTGRES_PASSWORD": "pw",
         "MESSAGE_KEYS": "k1:" + "A" * 43,
+        "DASHBOARD_SECRET_KEY": "q7Vd2LpR9sKw4nTz8bHc1mYf6gJx3aUe5oWi0Q",
+        "BOT_USERNAME": "SleutelbrugBot",
     }
     return re.sub(r"\$\{(\w+)(:\?[^}]*)?\}", lambda match: samples[match.group(1)], value)
+
+
+@pytest.mark.parametrize("service", ["bot", "dashboard"])
+def test_dashboard_environment_is_accepted_by_the_settings(compose: dict, service: str) -> None:
+    environment = {
+        name: interpolate(str(value))
+        for name, value in compose["services"][service]["environment"].items()
+    }
+    aliases = {field.alias for field in Settings.model_fields.values()}
+    assert set(environment) <= aliases, f"unknown settings: {set(environment) - aliases}"
+    settings = load_settings(**environment)
+    assert settings.effective_database_url.startswith("postgresql")
 
 
 def test_bot_environment_is_accepted_by_the_settings(compose: dict) -> None:

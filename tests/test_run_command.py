@@ -93,6 +93,7 @@ def run_command(tmp_path: Path, rasa_server: RasaServer) -> Iterator[RunningComm
         **os.environ,
         "DATA_DIR": str(tmp_path / "data"),
         "SANDBOX_PORT": str(free_port()),
+        "DASHBOARD_PORT": str(free_port()),
         "RASA_URL": rasa_server.url,  # the session's Rasa: the command uses one that answers
         "NLU_CONFIDENCE_THRESHOLD": "0.3",
     }

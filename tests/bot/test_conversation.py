@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 
 from bot import notices
 from bot.crypto import MessageCipher
-from bot.models import Conversation, HelpRequest
+from bot.models import Conversation, HelpRequest, Signal
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.transcripts import read_transcript
 from matching.office_hours import parse_weekly_hours
@@ -332,3 +332,19 @@ async def test_an_emergency_at_night_gets_help_at_once_and_no_volunteer_is_woken
         async with bot.services.sessions() as session:
             request = await session.scalar(select(HelpRequest))
         assert request is not None and request.urgent and request.domain == "health"
+
+
+async def test_signals_from_practice(sqlite_url: str, redis, redis_key_prefix: str) -> None:
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        await open_conversation(sandbox, bot, amal)
+        await amal.send_text("/signal")
+        await amal.wait_for_message(lambda m: m.text == notices.signal_usage(DUTCH))
+        await amal.send_text("/signal Veel   CJIB-boetes")
+        await amal.wait_for_message(lambda m: m.text == notices.signal_saved(DUTCH, "#1"))
+        async with bot.services.sessions() as session:
+            signal = await session.scalar(select(Signal))
+        assert signal is not None and signal.key == "veel cjib-boetes"

@@ -1,0 +1,45 @@
+"""Writing to the audit log: one row per access to content and per administrative change.
+
+The row is added to the caller's session, so it is committed together with the change it
+describes, or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import AuditAction, AuditEntry
+from dashboard.access import Viewer
+
+
+def record(
+    session: AsyncSession,
+    now: datetime,
+    viewer: Viewer,
+    action: AuditAction,
+    *,
+    organisation_id: int | None = None,
+    conversation_id: int | None = None,
+    sleutelpersoon_id: int | None = None,
+    request_id: int | None = None,
+    subject_coordinator_id: int | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=now,
+        organisation_id=organisation_id or viewer.organisation_id,
+        coordinator_id=viewer.coordinator_id,
+        action=action,
+        conversation_id=conversation_id,
+        sleutelpersoon_id=sleutelpersoon_id,
+        request_id=request_id,
+        subject_coordinator_id=subject_coordinator_id,
+        reason=reason,
+        details=details or {},
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,303 @@
+"""Coordinator accounts: argon2id passwords, lock-out, server-side sessions and CSRF tokens.
+
+Rules kept here:
+- Passwords are stored only as argon2id hashes. Hashing takes tens of milliseconds of CPU,
+  so it runs in a worker thread: the bot shares this event loop.
+- Five wrong passwords in a row lock the account for fifteen minutes; while locked, even the
+  right password is refused. An unknown address gets the same answer as a wrong password and
+  costs the same time, so sign-in does not reveal which addresses have accounts.
+- A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256.
+  Signing out deletes it, and it ends after two idle hours or twelve hours in all.
+- Every form carries a CSRF token derived with HMAC from the secret key and the session (or,
+  before sign-in, from a random per-browser nonce), checked on every POST.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import (
+    AuditAction,
+    AuditEntry,
+    Coordinator,
+    CoordinatorRole,
+    DashboardSession,
+    Organisation,
+    Sleutelpersoon,
+)
+from dashboard.access import Viewer
+from dashboard.i18n import N_
+
+MAX_FAILED_SIGN_INS = 5
+LOCK_OUT = timedelta(minutes=15)
+SESSION_IDLE = timedelta(hours=2)
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD_LENGTH = 12
+
+_hasher = PasswordHasher()
+
+
+class SignInOutcome(StrEnum):
+    SIGNED_IN = "signed_in"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    outcome: SignInOutcome
+    coordinator: Coordinator | None = None
+    locked_until: datetime | None = None
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused (a msgid), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return N_("Use a password of at least 12 characters.")
+    return None
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(verify)
+
+
+@cache
+def _decoy_hash() -> str:
+    """A hash to verify against for unknown addresses, so they take as long as known ones."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def sign_in(session: AsyncSession, now: datetime, email: str, password: str) -> SignIn:
+    """Check a password, counting failures and locking the account at the limit."""
+    coordinator = await session.scalar(
+        select(Coordinator).where(Coordinator.email == normalise_email(email))
+    )
+    if coordinator is None or not coordinator.active:
+        await _verify(await asyncio.to_thread(_decoy_hash), password)
+        return SignIn(SignInOutcome.WRONG)
+    if coordinator.locked_until is not None and coordinator.locked_until > now:
+        return SignIn(SignInOutcome.LOCKED, locked_until=coordinator.locked_until)
+    if not await _verify(coordinator.password_hash, password):
+        coordinator.failed_logins += 1
+        if coordinator.failed_logins >= MAX_FAILED_SIGN_INS:
+            coordinator.failed_logins = 0
+            coordinator.locked_until = now + LOCK_OUT
+            session.add(
+                AuditEntry(
+                    at=now,
+                    organisation_id=coordinator.organisation_id,
+                    coordinator_id=None,
+                    subject_coordinator_id=coordinator.id,
+                    action=AuditAction.SIGN_IN_LOCKED,
+                    details={"minutes": int(LOCK_OUT.total_seconds() // 60)},
+                )
+            )
+            return SignIn(SignInOutcome.LOCKED, locked_until=coordinator.locked_until)
+        return SignIn(SignInOutcome.WRONG)
+    coordinator.failed_logins = 0
+    coordinator.locked_until = None
+    coordinator.last_login_at = now
+    if _hasher.check_needs_rehash(coordinator.password_hash):
+        coordinator.password_hash = await hash_password(password)
+    return SignIn(SignInOutcome.SIGNED_IN, coordinator=coordinator)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def open_session(session: AsyncSession, now: datetime, coordinator: Coordinator) -> str:
+    """A new session for the coordinator; returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    # Expired sessions are removed on the way, so the table does not grow without end.
+    await session.execute(delete(DashboardSession).where(DashboardSession.expires_at <= now))
+    session.add(
+        DashboardSession(
+            token_hash=_token_hash(token),
+            coordinator_id=coordinator.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    return token
+
+
+async def viewer_of(session: AsyncSession, now: datetime, token: str | None) -> Viewer | None:
+    """The coordinator behind a session cookie, if the session is still valid."""
+    if not token:
+        return None
+    row = await session.execute(
+        select(DashboardSession, Coordinator, Organisation)
+        .join(Coordinator, Coordinator.id == DashboardSession.coordinator_id)
+        .join(Organisation, Organisation.id == Coordinator.organisation_id)
+        .where(DashboardSession.token_hash == _token_hash(token))
+    )
+    found = row.first()
+    if found is None:
+        return None
+    dashboard_session, coordinator, organisation = found
+    if (
+        not coordinator.active
+        or dashboard_session.expires_at <= now
+        or dashboard_session.last_seen_at + SESSION_IDLE <= now
+    ):
+        await session.delete(dashboard_session)
+        return None
+    dashboard_session.last_seen_at = now
+    return Viewer(
+        coordinator_id=coordinator.id,
+        organisation_id=organisation.id,
+        organisation_name=organisation.name,
+        display_name=coordinator.display_name,
+        role=coordinator.role,
+        locale=coordinator.locale,
+    )
+
+
+async def change_password(
+    session: AsyncSession, coordinator_id: int, current: str, new: str, keep_token: str
+) -> str | None:
+    """Set a new password; returns why not (a msgid) or None. Other sessions are ended."""
+    coordinator = await session.get_one(Coordinator, coordinator_id)
+    if not await _verify(coordinator.password_hash, current):
+        return N_("The current password is wrong. Nothing was changed.")
+    problem = password_problem(new)
+    if problem is not None:
+        return problem
+    coordinator.password_hash = await hash_password(new)
+    # Whoever may have had the old password is signed out everywhere but here.
+    await session.execute(
+        delete(DashboardSession).where(
+            DashboardSession.coordinator_id == coordinator_id,
+            DashboardSession.token_hash != _token_hash(keep_token),
+        )
+    )
+    return None
+
+
+async def close_session(session: AsyncSession, token: str | None) -> None:
+    if token:
+        await session.execute(
+            delete(DashboardSession).where(DashboardSession.token_hash == _token_hash(token))
+        )
+
+
+async def end_sessions_of(session: AsyncSession, coordinator_id: int) -> None:
+    """Sign a coordinator out everywhere (deactivated account)."""
+    await session.execute(
+        delete(DashboardSession).where(DashboardSession.coordinator_id == coordinator_id)
+    )
+
+
+def csrf_token(secret_key: str, purpose: str, binding: str) -> str:
+    """The token forms must send back: bound to the session (or pre-sign-in nonce)."""
+    message = f"{purpose}:{binding}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def csrf_valid(secret_key: str, purpose: str, binding: str | None, sent: object) -> bool:
+    if not binding or not isinstance(sent, str) or not sent:
+        return False
+    return hmac.compare_digest(csrf_token(secret_key, purpose, binding), sent)
+
+
+async def create_coordinator(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    organisation: Organisation,
+    email: str,
+    display_name: str,
+    password: str,
+    role: CoordinatorRole = CoordinatorRole.COORDINATOR,
+    locale: str = "nl",
+    created_by: int | None = None,
+) -> Coordinator:
+    """A new account; raises ValueError (a msgid) for a bad password or a taken address."""
+    problem = password_problem(password)
+    if problem is not None:
+        raise ValueError(problem)
+    address = normalise_email(email)
+    if "@" not in address or len(address) > 254:
+        raise ValueError(N_("Give a valid e-mail address."))
+    if not display_name.strip():
+        raise ValueError(N_("Give a name."))
+    taken = await session.scalar(select(Coordinator.id).where(Coordinator.email == address))
+    if taken is not None:
+        raise ValueError(N_("There is already an account with this e-mail address."))
+    coordinator = Coordinator(
+        organisation_id=organisation.id,
+        email=address,
+        display_name=display_name.strip()[:80],
+        password_hash=await hash_password(password),
+        role=role,
+        locale=locale,
+        active=True,
+        failed_logins=0,
+        created_at=now,
+    )
+    session.add(coordinator)
+    await session.flush()
+    session.add(
+        AuditEntry(
+            at=now,
+            organisation_id=organisation.id,
+            coordinator_id=created_by,
+            subject_coordinator_id=coordinator.id,
+            action=AuditAction.COORDINATOR_CREATED,
+            details={"role": str(role)},
+        )
+    )
+    return coordinator
+
+
+async def organisation_named(session: AsyncSession, now: datetime, name: str) -> Organisation:
+    """The organisation of that name, created when missing."""
+    cleaned = " ".join(name.split())[:120]
+    if not cleaned:
+        raise ValueError(N_("Give the organisation a name."))
+    found = await session.scalar(select(Organisation).where(Organisation.name == cleaned))
+    if found is not None:
+        return found
+    organisation = Organisation(name=cleaned, created_at=now)
+    session.add(organisation)
+    await session.flush()
+    # Profiles made on the command line name their organisation in free text: link them,
+    # as migration 0004 did for the organisations that existed then.
+    await session.execute(
+        update(Sleutelpersoon)
+        .where(
+            Sleutelpersoon.organisation_id.is_(None),
+            func.trim(Sleutelpersoon.organisation) == cleaned,
+        )
+        .values(organisation_id=organisation.id)
+        .execution_options(synchronize_session=False)
+    )
+    return organisation

@@ -1,0 +1,104 @@
+"""`sleutelbrug coordinator add`: the first (and any further) dashboard account from a shell.
+
+The password is read without echo (getpass, asked twice) or, for scripts, as one line from
+standard input with `--password-stdin`; it never appears in the process list or the history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from typing import Any, TextIO
+
+from sqlalchemy import select
+
+from bot.clock import SystemClock
+from bot.models import AuditAction, AuditEntry, CoordinatorRole, Organisation
+from bot.settings import Settings
+from bot.storage import create_engine_for, migrate, session_factory
+from dashboard import auth
+from dashboard.i18n import LOCALES
+
+
+def add_parser(commands: Any) -> None:
+    """Add `coordinator add` to the `sleutelbrug` subcommands."""
+    coordinator = commands.add_parser("coordinator", help="manage dashboard accounts")
+    actions = coordinator.add_subparsers(dest="coordinator_command", required=True)
+    add = actions.add_parser(
+        "add", help="create a coordinator account (give the first one --admin)"
+    )
+    add.add_argument("--email", required=True, help="their sign-in name")
+    add.add_argument("--name", required=True, help="shown in the dashboard and the audit log")
+    add.add_argument(
+        "--organisation", required=True, help="their organisation (created when it is new)"
+    )
+    add.add_argument(
+        "--admin", action="store_true", help="may also manage organisations and accounts"
+    )
+    add.add_argument("--locale", choices=LOCALES, default="nl", help="dashboard language")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password as one line from stdin"
+    )
+
+
+def run(settings: Settings, arguments: argparse.Namespace, stdin: TextIO | None = None) -> int:
+    """Create the account; 0 on success, 2 with a message on stderr when refused."""
+    password = _read_password(arguments.password_stdin, stdin or sys.stdin)
+    if password is None:
+        print("error: the passwords do not match", file=sys.stderr)
+        return 2
+    problem = auth.password_problem(password)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    migrate(settings.effective_database_url)
+    try:
+        organisation = asyncio.run(_create(settings, arguments, password))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    role = "admin" if arguments.admin else "coordinator"
+    print(f"{role} {auth.normalise_email(arguments.email)} created in {organisation}")
+    return 0
+
+
+def _read_password(from_stdin: bool, stdin: TextIO) -> str | None:
+    if from_stdin:
+        return stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password (at least 12 characters): ")
+    again = getpass.getpass("Password again: ")
+    return first if first == again else None
+
+
+async def _create(settings: Settings, arguments: argparse.Namespace, password: str) -> str:
+    engine = create_engine_for(settings.effective_database_url)
+    now = SystemClock().now()
+    try:
+        async with session_factory(engine).begin() as session:
+            name = " ".join(arguments.organisation.split())
+            existed = await session.scalar(select(Organisation.id).where(Organisation.name == name))
+            organisation = await auth.organisation_named(session, now, name)
+            if existed is None:
+                session.add(
+                    AuditEntry(
+                        at=now,
+                        organisation_id=organisation.id,
+                        action=AuditAction.ORGANISATION_CREATED,
+                        details={"name": organisation.name, "by": "command line"},
+                    )
+                )
+            await auth.create_coordinator(
+                session,
+                now,
+                organisation=organisation,
+                email=arguments.email,
+                display_name=arguments.name,
+                password=password,
+                role=CoordinatorRole.ADMIN if arguments.admin else CoordinatorRole.COORDINATOR,
+                locale=arguments.locale,
+            )
+            return organisation.name
+    finally:
+        await engine.dispose()

@@ -1,0 +1,313 @@
+"""The "Now" page: what is waiting, what is open, what is stuck, and who carries how much.
+
+Load and "within hours" are computed exactly as matching computes them
+(`bot.directory.candidate_pool` counts and `schedule_of`), so the page shows what the next
+offer will see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.directory import FAIRNESS_PERIOD, OPEN, local_today, schedule_of
+from bot.models import (
+    Conversation,
+    ConversationMessage,
+    HelpRequest,
+    Offer,
+    OfferStatus,
+    RequestStatus,
+    Sleutelpersoon,
+)
+from dashboard import access
+from dashboard.access import Viewer
+from dashboard.i18n import N_, Translator
+from dashboard.labels import (
+    CONVERSATION_STATUSES,
+    DOMAINS,
+    REQUEST_STATUSES,
+    connection,
+    label,
+)
+from dashboard.labels import language_name as language
+from dashboard.tables import Column, Kind, Table
+from matching.office_hours import is_within, next_opening
+
+WAITING = (RequestStatus.CHOOSING, RequestStatus.WAITING, RequestStatus.OFFERED)
+URGENT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Assignable:
+    """A queued request with the sleutelpersonen of this organisation it can go to."""
+
+    request: HelpRequest
+    waiting: timedelta
+    choices: list[Sleutelpersoon]
+
+
+@dataclass(frozen=True)
+class Overview:
+    urgent: Table
+    tables: list[Table]
+    queue: list[Assignable]
+
+
+async def build_overview(
+    session: AsyncSession, viewer: Viewer, now: datetime, translator: Translator
+) -> Overview:
+    _ = translator.gettext
+    visible = await access.visible_requests(session, viewer)
+    people = (await session.scalars(access.sleutelpersonen(viewer))).all()
+    own = {person.id: person for person in people}
+
+    waiting = Table(
+        "waiting",
+        N_("Requests waiting"),
+        [
+            Column(N_("Request")),
+            Column(N_("Language")),
+            Column(N_("Topic")),
+            Column(N_("Status")),
+            Column(N_("Asked"), Kind.DATETIME),
+            Column(N_("Waiting for"), Kind.DURATION),
+            Column(N_("Will be offered at"), Kind.DATETIME),
+            Column(N_("Offered to")),
+        ],
+        empty=N_("No request is waiting."),
+    )
+    pending = (
+        await session.scalars(
+            select(HelpRequest)
+            .where(visible, HelpRequest.status.in_(WAITING))
+            .order_by(HelpRequest.created_at)
+        )
+    ).all()
+    pending_offers = (
+        await session.execute(
+            select(Offer.request_id, Offer.sleutelpersoon_id).where(
+                Offer.request_id.in_([r.id for r in pending]),
+                Offer.status == OfferStatus.PENDING,
+            )
+        )
+    ).all()
+    offered_to: dict[int, list[str]] = {}
+    for request_id, person_id in pending_offers:
+        # Names of other organisations' sleutelpersonen are not this viewer's to see.
+        name = own[person_id].display_name if person_id in own else _("another organisation")
+        offered_to.setdefault(request_id, []).append(name)
+    for r in pending:
+        waiting.rows.append(
+            [
+                f"#{r.id}",
+                language(translator, r.language),
+                label(translator, DOMAINS, r.domain),
+                label(translator, REQUEST_STATUSES, r.status),
+                r.created_at,
+                now - r.created_at,
+                r.next_match_at if r.status == RequestStatus.WAITING else None,
+                ", ".join(offered_to.get(r.id, [])) or None,
+            ]
+        )
+
+    open_table = Table(
+        "open_conversations",
+        N_("Open conversations"),
+        [
+            Column(N_("Conversation")),
+            Column(N_("Sleutelpersoon")),
+            Column(N_("Language")),
+            Column(N_("Topic")),
+            Column(N_("Opened"), Kind.DATETIME),
+            Column(N_("Last message"), Kind.DATETIME),
+            Column(N_("Status")),
+        ],
+        empty=N_("No conversation is open."),
+    )
+    rows = (
+        await session.execute(
+            access.conversations(viewer)
+            .where(Conversation.status == OPEN)
+            .add_columns(HelpRequest.language, HelpRequest.domain)
+            .join(HelpRequest, HelpRequest.id == Conversation.request_id)
+            .order_by(Conversation.opened_at)
+        )
+    ).all()
+    last_messages = dict(
+        (
+            await session.execute(
+                select(
+                    ConversationMessage.conversation_id, func.max(ConversationMessage.created_at)
+                )
+                .where(ConversationMessage.conversation_id.in_([c.id for c, _l, _d in rows]))
+                .group_by(ConversationMessage.conversation_id)
+            )
+        ).all()
+    )
+    for index, (conversation, request_language, domain) in enumerate(rows):
+        open_table.rows.append(
+            [
+                conversation.label,
+                own[conversation.sleutelpersoon_id].display_name,
+                language(translator, request_language),
+                label(translator, DOMAINS, domain),
+                conversation.opened_at,
+                last_messages.get(conversation.id),
+                label(translator, CONVERSATION_STATUSES, conversation.status),
+            ]
+        )
+        open_table.links[index] = f"/conversations/{conversation.id}"
+
+    load = Table(
+        "load",
+        N_("Load per sleutelpersoon"),
+        [
+            Column(N_("Sleutelpersoon")),
+            Column(N_("Open conversations")),
+            Column(N_("New in the last 7 days")),
+            Column(N_("Within office hours now")),
+            Column(N_("Next office hours"), Kind.DATETIME),
+            Column(N_("Away until"), Kind.DATE),
+            Column(N_("Telegram")),
+        ],
+        empty=N_("No sleutelpersonen yet."),
+    )
+    open_counts = dict(
+        (
+            await session.execute(
+                select(Conversation.sleutelpersoon_id, func.count())
+                .where(access.own_conversations(viewer), Conversation.status == OPEN)
+                .group_by(Conversation.sleutelpersoon_id)
+            )
+        ).all()
+    )
+    recent_counts = dict(
+        (
+            await session.execute(
+                select(Conversation.sleutelpersoon_id, func.count())
+                .where(
+                    access.own_conversations(viewer),
+                    Conversation.opened_at > now - FAIRNESS_PERIOD,
+                )
+                .group_by(Conversation.sleutelpersoon_id)
+            )
+        ).all()
+    )
+    for index, person in enumerate(p for p in people if p.active):
+        schedule = schedule_of(person, local_today(person, now))
+        within = is_within(schedule, now)
+        load.rows.append(
+            [
+                person.display_name,
+                f"{open_counts.get(person.id, 0)} / {person.max_open_conversations}",
+                f"{recent_counts.get(person.id, 0)} / {person.max_new_per_week}",
+                _("yes") if within else _("no"),
+                None if within else next_opening(schedule, now),
+                person.away_until,
+                connection(translator, person, now),
+            ]
+        )
+        load.links[index] = f"/sleutelpersonen/{person.id}"
+
+    queued = (
+        await session.scalars(
+            select(HelpRequest)
+            .where(visible, HelpRequest.status == RequestStatus.QUEUED)
+            .order_by(HelpRequest.created_at)
+        )
+    ).all()
+    queue = [
+        Assignable(
+            request=r,
+            waiting=now - r.created_at,
+            choices=[
+                p
+                for p in people
+                if p.active and p.telegram_user_id is not None and r.language in p.languages
+            ],
+        )
+        for r in queued
+    ]
+    urgent = await _urgent(session, viewer, visible, own, translator)
+    queue_table = Table(
+        "queue",
+        N_("Queue: nobody accepted"),
+        [
+            Column(N_("Request")),
+            Column(N_("Language")),
+            Column(N_("Topic")),
+            Column(N_("Asked"), Kind.DATETIME),
+            Column(N_("Waiting for"), Kind.DURATION),
+        ],
+        empty=N_("The queue is empty."),
+    )
+    for item in queue:
+        queue_table.rows.append(
+            [
+                f"#{item.request.id}",
+                language(translator, item.request.language),
+                label(translator, DOMAINS, item.request.domain),
+                item.request.created_at,
+                item.waiting,
+            ]
+        )
+    return Overview(urgent, [waiting, queue_table, open_table, load], queue)
+
+
+async def _urgent(
+    session: AsyncSession,
+    viewer: Viewer,
+    visible: ColumnElement[bool],
+    own: dict[int, Sleutelpersoon],
+    translator: Translator,
+) -> Table:
+    """Requests in which an emergency was detected and that are not closed: shown first."""
+    table = Table(
+        "urgent",
+        N_("Urgent: emergency words detected"),
+        [
+            Column(N_("Request")),
+            Column(N_("Language")),
+            Column(N_("Topic")),
+            Column(N_("Status")),
+            Column(N_("Asked"), Kind.DATETIME),
+            Column(N_("Conversation")),
+            Column(N_("Sleutelpersoon")),
+        ],
+        empty=N_("Nothing urgent."),
+    )
+    rows = (
+        await session.execute(
+            select(HelpRequest, Conversation)
+            .outerjoin(
+                Conversation,
+                (Conversation.request_id == HelpRequest.id) & access.own_conversations(viewer),
+            )
+            .where(
+                visible,
+                HelpRequest.urgent.is_(True),
+                HelpRequest.status != RequestStatus.CLOSED,
+            )
+            .order_by(HelpRequest.updated_at.desc())
+            .limit(URGENT_LIMIT)
+        )
+    ).all()
+    for index, (request, conversation) in enumerate(rows):
+        table.rows.append(
+            [
+                f"#{request.id}",
+                language(translator, request.language),
+                label(translator, DOMAINS, request.domain),
+                label(translator, REQUEST_STATUSES, request.status),
+                request.created_at,
+                conversation.label if conversation else None,
+                own[conversation.sleutelpersoon_id].display_name if conversation else None,
+            ]
+        )
+        if conversation is not None:
+            table.links[index] = f"/conversations/{conversation.id}"
+    return table

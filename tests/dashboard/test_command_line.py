@@ -1,0 +1,74 @@
+"""`sleutelbrug coordinator add` and the dashboard's settings."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from bot.cli import main
+from bot.models import AuditAction, AuditEntry, Coordinator, Organisation
+from bot.settings import SettingsError, load_settings
+
+GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("DATABASE_URL", "SLEUTELBRUG_ENV", "DASHBOARD_SECRET_KEY", "BOT_USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env file
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def add(monkeypatch: pytest.MonkeyPatch, password: str, *extra: str) -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    return main(
+        [
+            "coordinator", "add", "--email", "Anna@Tilburg.example", "--name", "Anna",
+            "--organisation", "Gemeente  Tilburg", "--password-stdin", *extra,
+        ]
+    )  # fmt: skip
+
+
+def test_coordinator_add_creates_the_first_admin(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert add(monkeypatch, "short") == 2
+    assert "at least 12 characters" in capsys.readouterr().err
+    assert add(monkeypatch, "a long enough passphrase", "--admin") == 0
+    assert "admin anna@tilburg.example created in Gemeente Tilburg" in capsys.readouterr().out
+    assert add(monkeypatch, "another long passphrase") == 2
+    assert "already an account" in capsys.readouterr().err
+    engine = create_engine(f"sqlite:///{data_dir / 'sleutelbrug.sqlite3'}")
+    with Session(engine) as session:
+        coordinator = session.scalars(select(Coordinator)).one()
+        assert (coordinator.email, coordinator.role) == ("anna@tilburg.example", "admin")
+        assert coordinator.password_hash.startswith("$argon2id$")
+        assert "long enough" not in coordinator.password_hash
+        assert session.scalars(select(Organisation.name)).all() == ["Gemeente Tilburg"]
+        actions = set(session.scalars(select(AuditEntry.action)).all())
+    engine.dispose()
+    assert actions == {AuditAction.ORGANISATION_CREATED, AuditAction.COORDINATOR_CREATED}
+
+
+def test_production_refuses_the_development_dashboard_secret(data_dir: Path) -> None:
+    production = {
+        "SLEUTELBRUG_ENV": "production",
+        "TELEGRAM_BOT_TOKEN": GOOD_TOKEN,
+        "MESSAGE_KEYS": "k1:" + "A" * 43,
+    }
+    with pytest.raises(SettingsError, match="DASHBOARD_SECRET_KEY must be set"):
+        load_settings(**production)
+    with pytest.raises(SettingsError, match="DASHBOARD_SECRET_KEY must be at least 32"):
+        load_settings(**production, DASHBOARD_SECRET_KEY="short-but-secret")
+    settings = load_settings(**production, DASHBOARD_SECRET_KEY="s3cr3t-" * 6)
+    assert settings.dashboard_port == 8082 and settings.dashboard_host == "127.0.0.1"
+    with pytest.raises(SettingsError, match="BOT_USERNAME"):
+        load_settings(BOT_USERNAME="not a username")
+    with pytest.raises(SettingsError, match="DASHBOARD_PORT"):
+        load_settings(DASHBOARD_PORT="eighty")

@@ -1,0 +1,137 @@
+"""The "Now" page: waiting requests with when they will be offered, the queue with manual
+assignment through the bot's own offers, urgent requests first, load within hours."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import (
+    AuditAction,
+    AuditEntry,
+    HelpRequest,
+    Newcomer,
+    Offer,
+    OfferStatus,
+    OutboxMessage,
+    RequestStatus,
+)
+
+from .kit import NEWCOMER_IDS, Dashboard, add_person, csrf_of, dashboard
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
+TILBURG = "Gemeente Tilburg"
+
+
+@pytest.fixture
+async def board(database_url: str):
+    async with dashboard(database_url, TUESDAY_10) as running:
+        await running.coordinator(TILBURG, "anna@tilburg.example")
+        yield running
+
+
+async def request(
+    board: Dashboard,
+    status: RequestStatus,
+    *,
+    language: str = "ar",
+    urgent: bool = False,
+    next_match_at: datetime | None = None,
+) -> int:
+    now = board.clock.now()
+    async with board.sessions.begin() as session:
+        newcomer = Newcomer(
+            telegram_user_id=next(NEWCOMER_IDS), locale=language, created_at=now, updated_at=now
+        )
+        session.add(newcomer)
+        await session.flush()
+        help_request = HelpRequest(
+            newcomer_id=newcomer.id,
+            language=language,
+            domain="finance",
+            status=status,
+            institutions=["cjib"],
+            urgent=urgent,
+            next_match_at=next_match_at,
+            created_at=now - timedelta(minutes=30),
+            updated_at=now,
+        )
+        session.add(help_request)
+        await session.flush()
+        return help_request.id
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+async def test_waiting_queue_urgent_and_load(board: Dashboard) -> None:
+    await add_person(board, TILBURG, "Amal", telegram_user_id=1101)
+    await add_person(board, TILBURG, "Sanne", languages=("nl",), hours="sat 10:00-12:00")
+    wednesday_9 = TUESDAY_10 + timedelta(hours=23)
+    waiting = await request(board, RequestStatus.WAITING, next_match_at=wednesday_9)
+    urgent = await request(board, RequestStatus.CHOOSING, urgent=True)
+    async with board.signed_in("anna@tilburg.example") as anna:
+        page = await anna.get("/now")
+        assert page.status_code == 200 and "Urgent: emergency words detected" in page.text
+        table = rows((await anna.get("/now?format=csv&table=waiting")).text)
+        assert table[0][6] == "Will be offered at"
+        by_request = {row[0]: row for row in table[1:]}
+        assert by_request[f"#{waiting}"][6] == "2026-12-09T09:00+01:00"
+        assert by_request[f"#{waiting}"][5] == str(30 * 60)
+        assert rows((await anna.get("/now?format=csv&table=urgent")).text)[1][0] == f"#{urgent}"
+        load = rows((await anna.get("/now?format=csv&table=load")).text)
+        assert load[1][:4] == ["Amal", "0 / 3", "0 / 5", "yes"]
+        assert load[2][0] == "Sanne" and load[2][3] == "no"
+        assert load[2][6].startswith("invited, until")
+        assert load[2][4] == "2026-12-12T10:00+01:00"
+
+
+async def test_a_queued_request_is_assigned_as_an_offer_within_hours(board: Dashboard) -> None:
+    amal = await add_person(board, TILBURG, "Amal", telegram_user_id=1201)
+    sanne = await add_person(board, TILBURG, "Sanne", languages=("nl",), telegram_user_id=1202)
+    queued = await request(board, RequestStatus.QUEUED)
+    async with board.signed_in("anna@tilburg.example") as anna:
+        page = await anna.get("/now")
+        assert f'action="/requests/{queued}/assign"' in page.text
+        token = await csrf_of(anna, "/now")
+        wrong = await anna.post(
+            f"/requests/{queued}/assign", data={"csrf_token": token, "sleutelpersoon_id": sanne}
+        )
+        assert wrong.status_code == 400
+        assert "does not speak the request's language" in wrong.text
+        async with board.sessions() as session:
+            assert (await session.scalars(select(Offer))).all() == []
+        done = await anna.post(
+            f"/requests/{queued}/assign", data={"csrf_token": token, "sleutelpersoon_id": amal}
+        )
+        assert done.status_code == 303
+        assert "The request was offered" in (await anna.get(done.headers["location"])).text
+        again = await anna.post(
+            f"/requests/{queued}/assign", data={"csrf_token": token, "sleutelpersoon_id": amal}
+        )
+        assert again.status_code == 400 and "no longer waiting" in again.text
+    async with board.sessions() as session:
+        offer = await session.scalar(select(Offer))
+        assert offer is not None and (offer.sleutelpersoon_id, offer.status) == (
+            amal,
+            OfferStatus.PENDING,
+        )
+        # The bot's own offer: an office-time limit and a message the outbox sends in hours.
+        assert offer.expires_at == TUESDAY_10 + timedelta(minutes=10)
+        outbox = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.purpose == f"offer:{offer.id}")
+        )
+        assert outbox is not None and outbox.chat_id == 1201
+        assert outbox.sleutelpersoon_id == amal
+        assert (await session.get_one(HelpRequest, queued)).status == RequestStatus.OFFERED
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == AuditAction.REQUEST_ASSIGNED)
+        )
+        assert entry is not None and (entry.request_id, entry.sleutelpersoon_id) == (queued, amal)
