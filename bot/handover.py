@@ -32,6 +32,7 @@ from bot.i18n import Texts
 from bot.models import (
     Conversation,
     ConversationMessage,
+    Coordinator,
     HelpRequest,
     Newcomer,
     Offer,
@@ -43,7 +44,13 @@ from bot.models import (
 from bot.outbox import cancel_unsent, enqueue
 from matching.candidates import HelpRequest as MatchRequest
 from matching.candidates import TieBreak, earliest_availability, rank_candidates
-from matching.office_hours import add_office_time, is_within, next_opening
+from matching.office_hours import (
+    Schedule,
+    add_office_time,
+    is_within,
+    next_opening,
+    parse_weekly_hours,
+)
 
 OPEN = "open"
 CLOSED = "closed"
@@ -207,7 +214,7 @@ class Handover:
             # Professional help at once, at any hour; a volunteer is never the emergency
             # service. The question itself may still need a sleutelpersoon (and many alarms
             # are false), so the newcomer then chooses its domain like anyone else.
-            request.urgent = True
+            await self.mark_urgent(session, now, request.id)
             request.domain = None
             request.status = RequestStatus.CHOOSING
             enqueue(
@@ -223,9 +230,32 @@ class Handover:
         await self.match(session, now, request, newcomer=newcomer)
 
     async def mark_urgent(self, session: AsyncSession, now: datetime, request_id: int) -> None:
+        """Flag the request for the coordinators and alert whoever is on call right now; when
+        nobody is, it waits at the top of the dashboard."""
         request = await session.get_one(HelpRequest, request_id)
-        request.urgent = True
         request.updated_at = now
+        if request.urgent:
+            return
+        request.urgent = True
+        on_call = (
+            await session.scalars(
+                select(Coordinator).where(
+                    Coordinator.active.is_(True),
+                    Coordinator.telegram_user_id.is_not(None),
+                    Coordinator.on_call_hours.is_not(None),
+                )
+            )
+        ).all()
+        for coordinator in on_call:
+            assert coordinator.telegram_user_id is not None and coordinator.on_call_hours
+            hours = Schedule(parse_weekly_hours(coordinator.on_call_hours))
+            if not is_within(hours, now):
+                continue
+            enqueue(
+                session, now, coordinator.telegram_user_id, "sendMessage",
+                {"text": notices.urgent_alert(
+                    self.texts_for(coordinator.locale), request.id, request.language)},
+            )  # fmt: skip
 
     async def match(
         self,

@@ -335,6 +335,10 @@ class Coordinator(Base):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # On call for urgent requests: alerted in Telegram within these weekly hours
+    # (`mon-fri 17:00-24:00; sat-sun 00:00-24:00`, Europe/Amsterdam).
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    on_call_hours: Mapped[str | None] = mapped_column(String(300))
 
 
 class DashboardSession(Base):

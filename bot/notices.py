@@ -356,6 +356,16 @@ def invite_invalid(texts: Texts) -> str:
     )
 
 
+# --- coordinators ------------------------------------------------------------------------------
+
+
+def urgent_alert(texts: Texts, request_id: int, language: str) -> str:
+    return texts.gettext(
+        "Urgent: a newcomer may be in danger (request {request}, {language}). They received "
+        "the emergency numbers at once. Please look at the dashboard."
+    ).format(request=isolate(f"#{request_id}"), language=isolate(language_name(texts, language)))
+
+
 # --- privacy ---------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.storage import create_engine_for, migrate, session_factory
 from dashboard import auth
 from dashboard.i18n import LOCALES
+from matching.office_hours import parse_weekly_hours
 
 
 def add_parser(commands: Any) -> None:
@@ -41,6 +42,10 @@ def add_parser(commands: Any) -> None:
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password as one line from stdin"
     )
+    add.add_argument("--telegram-id", type=int, help="their Telegram user id, for on-call alerts")
+    add.add_argument(
+        "--on-call", help="weekly on-call hours for urgent requests, e.g. 'mon-sun 18:00-24:00'"
+    )
 
 
 def run(settings: Settings, arguments: argparse.Namespace, stdin: TextIO | None = None) -> int:
@@ -53,6 +58,15 @@ def run(settings: Settings, arguments: argparse.Namespace, stdin: TextIO | None 
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    if arguments.on_call is not None:
+        try:
+            parse_weekly_hours(arguments.on_call)
+        except ValueError as exc:
+            print(f"error: --on-call: {exc}", file=sys.stderr)
+            return 2
+        if arguments.telegram_id is None:
+            print("error: --on-call needs --telegram-id to send the alerts to", file=sys.stderr)
+            return 2
     migrate(settings.effective_database_url)
     try:
         organisation = asyncio.run(_create(settings, arguments, password))
@@ -89,7 +103,7 @@ async def _create(settings: Settings, arguments: argparse.Namespace, password: s
                         details={"name": organisation.name, "by": "command line"},
                     )
                 )
-            await auth.create_coordinator(
+            coordinator = await auth.create_coordinator(
                 session,
                 now,
                 organisation=organisation,
@@ -99,6 +113,8 @@ async def _create(settings: Settings, arguments: argparse.Namespace, password: s
                 role=CoordinatorRole.ADMIN if arguments.admin else CoordinatorRole.COORDINATOR,
                 locale=arguments.locale,
             )
+            coordinator.telegram_user_id = arguments.telegram_id
+            coordinator.on_call_hours = arguments.on_call
             return organisation.name
     finally:
         await engine.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 
 from bot import notices
 from bot.crypto import MessageCipher
-from bot.models import Conversation, HelpRequest, Signal
+from bot.models import Conversation, Coordinator, HelpRequest, Organisation, Signal
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.transcripts import read_transcript
 from matching.office_hours import parse_weekly_hours
@@ -348,3 +348,54 @@ async def test_signals_from_practice(sqlite_url: str, redis, redis_key_prefix: s
         async with bot.services.sessions() as session:
             signal = await session.scalar(select(Signal))
         assert signal is not None and signal.key == "veel cjib-boetes"
+
+
+async def test_the_coordinator_on_call_is_alerted_of_an_emergency(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    saturday_night = datetime(2026, 12, 5, 23, 0, tzinfo=AMSTERDAM)
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), saturday_night) as (
+            sandbox,
+            clock,
+            cfg,
+        ),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        on_call = sandbox.add_user("Anna", "nl")
+        off_duty = sandbox.add_user("Bert", "nl")
+        async with bot.services.sessions.begin() as session:
+            organisation = Organisation(name="Gemeente Tilburg", created_at=clock.now())
+            session.add(organisation)
+            await session.flush()
+            for user, hours in (
+                (on_call, "sat-sun 00:00-24:00"),
+                (off_duty, "mon-fri 09:00-17:00"),
+            ):
+                session.add(
+                    Coordinator(
+                        organisation_id=organisation.id,
+                        email=f"{user.first_name}@tilburg.nl",
+                        display_name=user.first_name,
+                        password_hash="-",
+                        role="coordinator",
+                        locale="nl",
+                        active=True,
+                        failed_logins=0,
+                        created_at=clock.now(),
+                        telegram_user_id=user.id,
+                        on_call_hours=hours,
+                    )
+                )
+        amina = sandbox.add_user("Amina", "ar")
+        await onboard(amina, "العربية")
+        await amina.send_text("ما بدي عيش بعد اليوم")
+        await amina.wait_for_message(lambda m: m.text == notices.emergency_help(ARABIC))
+        alert = await on_call.wait_for_message()
+        assert alert.text == notices.urgent_alert(DUTCH, 1, "ar")
+        assert "ما بدي" not in (alert.text or "")  # the alert carries no message content
+        await amina.send_text("الله يخليكم ساعدوني ما بدي عيش")
+        await amina.wait_for_message(lambda m: m.text == notices.emergency_help(ARABIC))
+        await bot.tick()
+        assert len(on_call.received()) == 1  # one alert per request
+        assert off_duty.received() == []

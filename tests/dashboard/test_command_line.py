@@ -72,3 +72,29 @@ def test_production_refuses_the_development_dashboard_secret(data_dir: Path) -> 
         load_settings(BOT_USERNAME="not a username")
     with pytest.raises(SettingsError, match="DASHBOARD_PORT"):
         load_settings(DASHBOARD_PORT="eighty")
+
+
+def test_on_call_hours_are_checked_and_stored(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert add(monkeypatch, "a long enough password", "--on-call", "sat 20:00-24:00") == 2
+    assert "--telegram-id" in capsys.readouterr().err
+    assert (
+        add(monkeypatch, "a long enough password", "--telegram-id", "77", "--on-call", "zat 9-5")
+        == 2
+    )
+    assert "--on-call: unknown day" in capsys.readouterr().err
+    assert (
+        add(monkeypatch, "a long enough password", "--telegram-id", "77",
+            "--on-call", "sat-sun 00:00-24:00")
+        == 0
+    )  # fmt: skip
+    engine = create_engine(f"sqlite:///{data_dir / 'sleutelbrug.sqlite3'}")
+    with Session(engine) as session:
+        coordinator = session.scalar(select(Coordinator))
+        assert coordinator is not None
+        assert (coordinator.telegram_user_id, coordinator.on_call_hours) == (
+            77,
+            "sat-sun 00:00-24:00",
+        )
+    engine.dispose()
