@@ -442,6 +442,9 @@ class Handover:
         self, session: AsyncSession, now: datetime, offer: Offer, person: Sleutelpersoon
     ) -> AcceptOutcome:
         """The offered sleutelpersoon accepts; exactly one accept per request succeeds."""
+        if offer.status == OfferStatus.TAKEN:
+            # Another accept won and has already committed.
+            return AcceptOutcome.ALREADY_TAKEN
         if offer.status != OfferStatus.PENDING:
             return AcceptOutcome.NOT_PENDING
         won = await session.execute(
