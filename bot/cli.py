@@ -213,7 +213,10 @@ async def run_everything(settings: Settings, stop: asyncio.Event) -> None:
             engine = create_engine_for(settings.effective_database_url)
             try:
                 names = await seed_demo_sleutelpersonen(
-                    sandbox, session_factory(engine), SystemClock().now()
+                    sandbox,
+                    session_factory(engine),
+                    SystemClock().now(),
+                    settings.demo_office_hours,
                 )
             finally:
                 await engine.dispose()

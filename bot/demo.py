@@ -17,8 +17,6 @@ from bot.profiles import NewProfile, create_sleutelpersoon
 from matching.office_hours import parse_weekly_hours
 from sandbox import Sandbox
 
-# Long days, every day, so the demo works at most hours; 23:00-07:00 shows the waiting.
-DEMO_HOURS = "mon-sun 07:00-23:00"
 # `sleutelbrug coordinator add --organisation "Sleutelbrug demo"` links a coordinator to them.
 DEMO_ORGANISATION = "Sleutelbrug demo"
 DEMO_PEOPLE = (
@@ -29,7 +27,10 @@ DEMO_PEOPLE = (
 
 
 async def seed_demo_sleutelpersonen(
-    sandbox: Sandbox, sessions: async_sessionmaker[AsyncSession], now: datetime
+    sandbox: Sandbox,
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    office_hours: str,
 ) -> list[str]:
     """Add a simulated sleutelpersoon per language; return their names as shown on the page."""
     names = []
@@ -50,7 +51,7 @@ async def seed_demo_sleutelpersonen(
                     display_name=name,
                     languages=languages,
                     domains=("post", "finance", "health", "other"),
-                    windows=parse_weekly_hours(DEMO_HOURS),
+                    windows=parse_weekly_hours(office_hours),
                     locale=locale,
                     gender=gender,
                     works_on_public_holidays=True,

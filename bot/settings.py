@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.crypto import CipherError, parse_keys
 from matching.candidates import TieBreak
+from matching.office_hours import parse_weekly_hours
 
 # Telegram tokens look like "123456789:AAH..." (bot id, colon, 35 url-safe characters).
 TELEGRAM_TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
@@ -75,6 +76,9 @@ class Settings(BaseSettings):
 
     sandbox_host: str = Field(default="127.0.0.1", alias="SANDBOX_HOST")
     sandbox_port: int = Field(default=8081, ge=0, le=65535, alias="SANDBOX_PORT")
+    # Office hours of the demo sleutelpersonen in the no-token run (see bot/demo.py): long days,
+    # so the demo works at most hours, while 23:00-07:00 shows how a newcomer is told to wait.
+    demo_office_hours: str = Field(default="mon-sun 07:00-23:00", alias="DEMO_OFFICE_HOURS")
 
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     # Keys for message texts at rest: `id:base64key,...`, the first encrypts (see bot/crypto.py).
@@ -118,6 +122,13 @@ class Settings(BaseSettings):
     def _redis_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^(redis|rediss|unix)://", value):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("demo_office_hours")
+    @classmethod
+    def _weekly_hours(cls, value: str) -> str:
+        if not parse_weekly_hours(value):
+            raise ValueError("names no hours; write e.g. 'mon-sun 07:00-23:00'")
         return value
 
     @field_validator("database_url")

@@ -57,6 +57,9 @@ def test_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
         ("BOT_MODE", "carrier-pigeon"),
         ("LOG_LEVEL", "loud"),
         ("WEBHOOK_SECRET", "has spaces"),
+        ("DEMO_OFFICE_HOURS", "every day 9-5"),
+        ("DEMO_OFFICE_HOURS", "mon 17:00-09:00"),
+        ("DEMO_OFFICE_HOURS", ";"),
     ],
 )
 def test_a_bad_value_names_its_variable(
