@@ -26,9 +26,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from fractions import Fraction
+from zoneinfo import ZoneInfo
 
-from matching.office_hours import Schedule, is_within, next_opening
+from matching.office_hours import Schedule, WeeklyWindow, is_within, next_opening
 
 
 class TieBreak(StrEnum):
@@ -71,17 +71,55 @@ class HelpRequest:
     excluded: frozenset[int] = field(default_factory=frozenset)
 
 
+@dataclass(frozen=True)
+class _WeeklyPattern:
+    """The part of a schedule that many sleutelpersonen share: time zone and weekly windows."""
+
+    timezone: str
+    windows: tuple[WeeklyWindow, ...]
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(self.windows, self.timezone)
+
+
 class CandidatePool:
-    """Sleutelpersonen indexed by language, so a decision only looks at those who speak it."""
+    """Sleutelpersonen indexed by language and domain, then grouped by weekly hours.
+
+    Why: a decision must stay fast with a national programme's pool (tens of thousands). The
+    index leaves only those who speak the language and cover the domain; grouping them by
+    time zone and weekly windows (a few dozen patterns even in a large pool) lets a decision
+    check office hours once per pattern and skip every group that is closed now. Only the
+    days off (leave, holidays) differ per person and are checked per person. Who is inactive
+    or at capacity cannot be offered anything from this pool, so the groups leave them out.
+    """
 
     def __init__(self, people: Iterable[Sleutelpersoon]) -> None:
         self._by_language: dict[str, list[Sleutelpersoon]] = defaultdict(list)
+        groups: dict[tuple[str, str], dict[_WeeklyPattern, list[Sleutelpersoon]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         for person in people:
+            pattern = _WeeklyPattern(person.schedule.timezone, person.schedule.windows)
             for language in person.languages:
                 self._by_language[language].append(person)
+                if not has_room(person):
+                    continue
+                for domain in person.domains:
+                    groups[(language, domain)][pattern].append(person)
+        self._groups = {
+            key: tuple((pattern, tuple(members)) for pattern, members in by_pattern.items())
+            for key, by_pattern in groups.items()
+        }
 
     def speaking(self, language: str) -> Sequence[Sleutelpersoon]:
         return self._by_language.get(language, ())
+
+    def groups_for(
+        self, language: str, domain: str
+    ) -> tuple[tuple[_WeeklyPattern, tuple[Sleutelpersoon, ...]], ...]:
+        """Who speaks `language`, covers `domain` and `has_room`, grouped by weekly hours."""
+        return self._groups.get((language, domain), ())
 
 
 def fits_now(person: Sleutelpersoon, request: HelpRequest, now: datetime) -> bool:
@@ -92,12 +130,26 @@ def fits_now(person: Sleutelpersoon, request: HelpRequest, now: datetime) -> boo
 def fits_apart_from_time(person: Sleutelpersoon, request: HelpRequest) -> bool:
     """All hard filters except office hours (capacity is as it is now)."""
     return (
-        person.active
-        and request.language in person.languages
+        request.language in person.languages
         and request.domain in person.domains
-        and person.id not in request.excluded
+        and has_room(person)
+        and fits_preferences(person, request)
+    )
+
+
+def has_room(person: Sleutelpersoon) -> bool:
+    """Active and under both capacities: what holds for every request alike."""
+    return (
+        person.active
         and person.open_conversations < person.max_open_conversations
         and person.handovers_last_7_days < person.max_new_per_week
+    )
+
+
+def fits_preferences(person: Sleutelpersoon, request: HelpRequest) -> bool:
+    """Not excluded from this request, and as the newcomer prefers (gender, not their circle)."""
+    return (
+        person.id not in request.excluded
         and (request.preferred_gender is None or person.gender == request.preferred_gender)
         and (request.avoid_circle is None or person.circle != request.avoid_circle)
     )
@@ -109,15 +161,30 @@ def rank_candidates(
     now: datetime,
     tie_break: TieBreak = TieBreak.NONE,
 ) -> list[Sleutelpersoon]:
-    """Everyone who may be offered the request now, best first."""
-    candidates = [p for p in pool.speaking(request.language) if fits_now(p, request, now)]
+    """Everyone who may be offered the request now (exactly those who `fits_now`), best first."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    candidates: list[Sleutelpersoon] = []
+    for pattern, members in pool.groups_for(request.language, request.domain):
+        local = now.astimezone(ZoneInfo(pattern.timezone))
+        weekday, wall_clock = local.weekday(), local.time()
+        if not any(w.weekday == weekday and w.contains(wall_clock) for w in pattern.windows):
+            continue
+        today = local.date()
+        candidates.extend(
+            person
+            for person in members
+            if today not in person.schedule.days_off and fits_preferences(person, request)
+        )
     continuity = {helper: rank for rank, helper in enumerate(request.previous_helpers)}
     no_history = len(continuity)
 
-    def order(person: Sleutelpersoon) -> tuple[int, Fraction, int, int, int]:
+    def order(person: Sleutelpersoon) -> tuple[int, float, int, int, int]:
+        # The load as a float: equal small ratios (1/2, 2/4) give equal floats, so the order
+        # is the same as with exact fractions.
         return (
             continuity.get(person.id, no_history),
-            Fraction(person.open_conversations, person.max_open_conversations),
+            person.open_conversations / person.max_open_conversations,
             person.handovers_last_7_days,
             _tie_break_rank(person, tie_break),
             person.id,
@@ -132,13 +199,33 @@ def earliest_availability(
     """When the first fitting sleutelpersoon's office hours open (now, if someone is in).
 
     None when nobody fits the request at any time: it then goes to the coordinators.
+
+    Days off only ever remove office hours, so a weekly pattern's next opening is a lower bound
+    for everyone who has it. Patterns are looked at from the earliest bound on; a person whose
+    hours include that bound opens exactly then, and once the best opening found is no later
+    than the next pattern's bound, nobody after it can be earlier.
     """
-    openings = (
-        next_opening(person.schedule, now)
-        for person in pool.speaking(request.language)
-        if fits_apart_from_time(person, request)
-    )
-    return min((opening for opening in openings if opening is not None), default=None)
+    bounds: list[tuple[datetime, tuple[Sleutelpersoon, ...]]] = []
+    for pattern, members in pool.groups_for(request.language, request.domain):
+        bound = next_opening(pattern.schedule, now)
+        if bound is not None:
+            bounds.append((bound, members))
+    bounds.sort(key=lambda item: item[0])
+    earliest: datetime | None = None
+    for bound, members in bounds:
+        if earliest is not None and earliest <= bound:
+            break
+        for person in members:
+            if not fits_preferences(person, request):
+                continue
+            opening = (
+                bound if is_within(person.schedule, bound) else next_opening(person.schedule, now)
+            )
+            if opening is not None and (earliest is None or opening < earliest):
+                earliest = opening
+                if earliest == bound:
+                    break
+    return earliest
 
 
 def _tie_break_rank(person: Sleutelpersoon, tie_break: TieBreak) -> int:

@@ -15,10 +15,11 @@ from matching.candidates import (
     Sleutelpersoon,
     TieBreak,
     earliest_availability,
+    fits_apart_from_time,
     fits_now,
     rank_candidates,
 )
-from matching.office_hours import Schedule, WeeklyWindow, is_within
+from matching.office_hours import Schedule, WeeklyWindow, is_within, next_opening
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 WEEKDAYS = Schedule(tuple(WeeklyWindow(day, time(9), time(17)) for day in range(5)))
@@ -118,9 +119,25 @@ def test_nobody_fitting_at_all_means_none() -> None:
 
 # --- properties -----------------------------------------------------------------------------
 
-schedules = st.sampled_from(
+weekly_patterns = st.sampled_from(
     [WEEKDAYS, EVENINGS, Schedule(()), Schedule((WeeklyWindow(5, time(10), time(12)),))]
 )
+FIRST_INSTANT = datetime(2026, 10, 19, tzinfo=UTC)
+# Days off inside the three weeks the instants fall in (which include the end of summer time),
+# so that people who share weekly hours differ, as leave and holidays make them differ.
+days_off = st.frozensets(
+    st.integers(0, 21).map(lambda day: FIRST_INSTANT.date() + timedelta(days=day)), max_size=6
+)
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> Schedule:
+    weekly = draw(weekly_patterns)
+    return Schedule(
+        weekly.windows,
+        timezone=draw(st.sampled_from(["Europe/Amsterdam", "Europe/London", "Asia/Baghdad"])),
+        days_off=draw(days_off),
+    )
 
 
 @st.composite
@@ -133,7 +150,7 @@ def sleutelpersonen(draw: st.DrawFn, person_id: int) -> Sleutelpersoon:
         domains=frozenset(
             draw(st.sets(st.sampled_from(["post", "finance", "health"]), min_size=1))
         ),
-        schedule=draw(schedules),
+        schedule=draw(schedules()),
         max_open_conversations=capacity,
         max_new_per_week=weekly,
         open_conversations=draw(st.integers(0, capacity)),
@@ -147,7 +164,7 @@ def sleutelpersonen(draw: st.DrawFn, person_id: int) -> Sleutelpersoon:
 
 @st.composite
 def pools(draw: st.DrawFn) -> list[Sleutelpersoon]:
-    size = draw(st.integers(0, 12))
+    size = draw(st.integers(0, 16))
     return [draw(sleutelpersonen(person_id)) for person_id in range(1, size + 1)]
 
 
@@ -161,7 +178,7 @@ requests = st.builds(
     excluded=st.frozensets(st.integers(1, 12), max_size=3),
 )
 instants = st.integers(0, 21 * 24 * 60).map(
-    lambda minutes: datetime(2026, 10, 19, tzinfo=UTC) + timedelta(minutes=minutes)
+    lambda minutes: FIRST_INSTANT + timedelta(minutes=minutes)
 )
 
 
@@ -192,3 +209,21 @@ def test_earliest_availability_is_when_someone_fits(
         assert rank_candidates(pool, request, earliest)
         before = earliest - timedelta(minutes=1)
         assert before < now or not rank_candidates(pool, request, before)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pools(), requests, instants)
+def test_earliest_availability_is_the_first_opening_of_anyone_fitting(
+    people: list[Sleutelpersoon], request: HelpRequest, now: datetime
+) -> None:
+    # The pool answers from its index and pattern bounds; this is the definition it must keep.
+    openings = [next_opening(p.schedule, now) for p in people if fits_apart_from_time(p, request)]
+    expected = min((opening for opening in openings if opening is not None), default=None)
+    assert earliest_availability(CandidatePool(people), request, now) == expected
+
+
+def test_ranking_does_not_depend_on_the_order_people_were_added() -> None:
+    people = [person(number, open_conversations=number % 3) for number in range(1, 9)]
+    forwards = rank_candidates(CandidatePool(people), ARABIC_POST, TUESDAY_10)
+    backwards = rank_candidates(CandidatePool(reversed(people)), ARABIC_POST, TUESDAY_10)
+    assert ids(forwards) == ids(backwards) == [3, 6, 1, 4, 7, 2, 5, 8]
