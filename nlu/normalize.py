@@ -1,4 +1,4 @@
-"""Arabic spelling normalisation, shared by the Rasa component and the app's tests.
+"""Spelling normalisation for Arabic and Tigrinya, shared by Rasa components and the app's tests.
 
 Newcomers write Arabic on phones with whatever keyboard they have: hamza or not, taa marbuta
 or haa, Persian or Arabic yeh and kaf, vowel marks or not, Eastern or Western digits. These are
@@ -40,3 +40,21 @@ _LETTERS = str.maketrans(
 def normalize_arabic(text: str) -> str:
     """One spelling for the common variants of an Arabic word; other scripts are unchanged."""
     return _MARKS.sub("", text).translate(_LETTERS)
+
+
+# Ge'ez letters that Tigrinya pronounces alike and writers mix up: ሠ-row as ሰ-row, ፀ-row as ጸ-row.
+# Each row holds a consonant in its seven vowel orders, so a row maps onto a row.
+_GEEZ_HOMOPHONES = str.maketrans(
+    {chr(0x1220 + order): chr(0x1230 + order) for order in range(8)}
+    | {chr(0x1340 + order): chr(0x1338 + order) for order in range(7)}
+)
+
+
+def normalize_geez(text: str) -> str:
+    """One spelling for Ge'ez letters that sound alike in Tigrinya; other scripts are unchanged."""
+    return text.translate(_GEEZ_HOMOPHONES)
+
+
+def normalize_text(text: str) -> str:
+    """Arabic and Ge'ez normalisation together: what the classifier sees of every word."""
+    return normalize_geez(normalize_arabic(text))

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,11 +46,19 @@ def training_inputs(nlu_dir: Path = NLU_DIR) -> list[Path]:
     return sorted(path for path in files if path.is_file() and "__pycache__" not in path.parts)
 
 
-def training_hash(nlu_dir: Path = NLU_DIR) -> str:
-    """A digest of every file that shapes the model: same inputs, same model."""
+def training_hash(nlu_dir: Path = NLU_DIR, config: Path | None = None) -> str:
+    """A digest of every file that shapes the model: same inputs, same model.
+
+    `config` stands in for `nlu_dir/config.yml` (pipeline experiments); it is hashed under that
+    name, so passing the project's own config gives the project's own hash.
+    """
+    default_config = nlu_dir / "config.yml"
+    inputs = {path.relative_to(nlu_dir).as_posix(): path for path in training_inputs(nlu_dir)}
+    if config is not None:
+        inputs[default_config.name] = config
     digest = hashlib.sha256()
-    for path in training_inputs(nlu_dir):
-        digest.update(path.relative_to(nlu_dir).as_posix().encode())
+    for name, path in sorted(inputs.items()):
+        digest.update(name.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
@@ -60,11 +69,16 @@ def ensure_model(
     nlu_dir: Path = NLU_DIR,
     cache_dir: Path | None = None,
     rasa: Path | None = None,
+    config: Path | None = None,
 ) -> Path:
-    """Return the trained model for the current `nlu/`, training it first if it is not cached."""
+    """Return the trained model for the current `nlu/`, training it first if it is not cached.
+
+    `config` trains with another pipeline than `nlu_dir/config.yml` (pipeline experiments).
+    """
     cache_dir = cache_dir or default_model_cache()
     rasa = rasa or default_rasa_executable()
-    name = f"nlu-{training_hash(nlu_dir)}"
+    config = config or nlu_dir / "config.yml"
+    name = f"nlu-{training_hash(nlu_dir, config)}"
     model = cache_dir / f"{name}.tar.gz"
     if model.exists():
         log.info("NLU model %s is up to date", model.name)
@@ -74,19 +88,24 @@ def ensure_model(
     cache_dir.mkdir(parents=True, exist_ok=True)
     log.info("Training NLU model %s (inputs changed)", model.name)
     started = time.monotonic()
-    command = [
-        str(rasa), "train", "nlu",
-        "--config", str(nlu_dir / "config.yml"),
-        "--nlu", str(nlu_dir / "data"),
-        "--out", str(cache_dir),
-        "--fixed-model-name", name,
-    ]  # fmt: skip
-    result = subprocess.run(  # noqa: S603 - fixed executable, arguments built here
-        command, cwd=nlu_dir.parent, env=rasa_environment(), capture_output=True, text=True
-    )
-    if result.returncode != 0 or not model.exists():
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
-        raise RasaServiceError(f"rasa train nlu failed (exit {result.returncode}):\n{tail}")
+    # Train into a private folder and move the result into place in one step, so that a
+    # process looking at the cache at the same time never sees a half-written model.
+    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".training-") as workspace:
+        command = [
+            str(rasa), "train", "nlu",
+            "--config", str(config),
+            "--nlu", str(nlu_dir / "data"),
+            "--out", workspace,
+            "--fixed-model-name", name,
+        ]  # fmt: skip
+        result = subprocess.run(  # noqa: S603 - fixed executable, arguments built here
+            command, cwd=nlu_dir.parent, env=rasa_environment(), capture_output=True, text=True
+        )
+        trained = Path(workspace) / model.name
+        if result.returncode != 0 or not trained.exists():
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+            raise RasaServiceError(f"rasa train nlu failed (exit {result.returncode}):\n{tail}")
+        os.replace(trained, model)
     log.info("Trained %s in %.0f s", model.name, time.monotonic() - started)
     return model
 
@@ -95,7 +114,10 @@ def rasa_environment() -> dict[str, str]:
     env = dict(os.environ)
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    # Rasa's training cache would otherwise land in `.rasa/` of the working directory.
+    # Rasa's fingerprint cache is off: shared between trainings running at the same time it
+    # produced a model whose LogisticRegression file was missing. Models are cached whole,
+    # by input hash, instead. (The directory keeps `.rasa/` out of the working directory.)
+    env["RASA_MAX_CACHE_SIZE"] = "0"
     env.setdefault("RASA_CACHE_DIRECTORY", str(default_model_cache().parent / "rasa-cache"))
     # Custom components live in the `nlu` package of this project.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
