@@ -11,7 +11,9 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
@@ -19,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
+from telegram.ext import Application
 
 from bot.app import Dependencies, build_application, register_commands
 from bot.clock import Clock, SystemClock
@@ -28,12 +31,16 @@ from bot.dispatcher import TICK_SECONDS, run_dispatcher
 from bot.embedded_redis import EmbeddedRedis, EmbeddedRedisError, start_embedded_redis
 from bot.handover import HandoverPolicy
 from bot.i18n import load_all_texts
+from bot.inbox import DEFAULT_CLAIM, InboxProcessor
+from bot.intake import WEBHOOK_PATH, InboxStream, poll_updates, webhook_app
 from bot.nlu_guard import GuardedClassifier
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.rekey import reencrypt_all
 from bot.services import SERVICES_KEY
+from bot.serving import serving
 from bot.settings import BotMode, Settings, SettingsError, load_settings
 from bot.storage import create_engine_for, migrate, session_factory
+from bot.workers import StreamWorker, sweep_until
 from dashboard import cli as dashboard_cli
 from dashboard.server import run_dashboard, running_dashboard
 from matching.office_hours import parse_weekly_hours
@@ -53,6 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot with everything it needs on this machine")
     commands.add_parser("bot", help="run only the bot (polling or webhook, per BOT_MODE)")
+    worker = commands.add_parser(
+        "worker", help="handle the updates a webhook bot stored (scale by running several)"
+    )
+    worker.add_argument(
+        "--claim-seconds",
+        type=float,
+        default=DEFAULT_CLAIM.total_seconds(),
+        help="how long a worker holds an update; a dead worker's work moves on after this",
+    )
+    worker.add_argument(
+        "--bot-api-url", help="a local Bot API server, e.g. http://127.0.0.1:8081/bot"
+    )
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("train", help="train the NLU model if nlu/ changed")
     commands.add_parser(
@@ -102,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_until_signalled(lambda stop: run_dashboard(settings, stop)))
         elif arguments.command == "bot":
             asyncio.run(_until_signalled(lambda stop: run_bot(settings, stop)))
+        elif arguments.command == "worker":
+            claim = timedelta(seconds=arguments.claim_seconds)
+            asyncio.run(
+                _until_signalled(
+                    lambda stop: run_worker(settings, stop, claim, base_url=arguments.bot_api_url)
+                )
+            )
         else:
             asyncio.run(_until_signalled(lambda stop: run_everything(settings, stop)))
     except (RasaServiceError, EmbeddedRedisError, SettingsError) as exc:
@@ -292,7 +318,48 @@ async def run_bot(
     clock: Clock | None = None,
     tick_seconds: float = TICK_SECONDS,
 ) -> None:
-    """Run the Telegram bot and its dispatcher until `stop` is set."""
+    """Run the Telegram bot and its dispatcher until `stop` is set.
+
+    Updates go through the durable inbox (bot/inbox.py): in polling mode this process fetches,
+    stores and handles them; in webhook mode it receives and stores them, announces them to
+    the workers and is one of them itself."""
+    async with running_application(settings, clock, token, base_url, base_file_url) as running:
+        application, dependencies = running
+        await register_commands(application)
+        dispatcher = asyncio.create_task(
+            run_dispatcher(application.bot_data[SERVICES_KEY], stop, tick_seconds)
+        )
+        log.info("bot running in %s mode", settings.bot_mode)
+        if settings.bot_mode is BotMode.WEBHOOK:
+            await _receive_and_work(settings, application, dependencies, stop)
+        else:
+            await _poll_and_work(application, dependencies, stop)
+        log.info("stopping")
+        await dispatcher
+
+
+async def run_worker(
+    settings: Settings, stop: asyncio.Event, claim: timedelta, *, base_url: str | None = None
+) -> None:
+    """Handle announced updates as one of several workers until `stop` (bot/workers.py)."""
+    async with running_application(settings, None, None, base_url, None) as running:
+        application, dependencies = running
+        async with _inbox_stream(settings) as stream:
+            inbox = _inbox_processor(application, dependencies, claim)
+            worker = StreamWorker(inbox, stream, dependencies.clock)
+            print(f"worker {worker.consumer} ready", flush=True)
+            await worker.run(stop)
+
+
+@contextlib.asynccontextmanager
+async def running_application(
+    settings: Settings,
+    clock: Clock | None,
+    token: str | None,
+    base_url: str | None,
+    base_file_url: str | None,
+) -> AsyncIterator[tuple[Application, Dependencies]]:  # type: ignore[type-arg]
+    """The initialised PTB Application with every handler, and what it depends on."""
     if token is None:
         if settings.telegram_bot_token is None:
             raise SettingsError("TELEGRAM_BOT_TOKEN is required to run the bot alone")
@@ -302,29 +369,74 @@ async def run_bot(
             token, dependencies, base_url=base_url, base_file_url=base_file_url
         )
         async with application:
-            assert application.updater is not None
-            await register_commands(application)
-            if settings.bot_mode is BotMode.WEBHOOK:
-                assert settings.webhook_url is not None and settings.webhook_secret is not None
-                await application.updater.start_webhook(
-                    listen=settings.webhook_listen,
-                    port=settings.webhook_port,
-                    url_path="telegram",
-                    webhook_url=f"{settings.webhook_url}/telegram",
-                    secret_token=settings.webhook_secret.get_secret_value(),
-                )
-            else:
-                await application.updater.start_polling()
-            await application.start()
-            dispatcher = asyncio.create_task(
-                run_dispatcher(application.bot_data[SERVICES_KEY], stop, tick_seconds)
+            yield application, dependencies
+
+
+@contextlib.asynccontextmanager
+async def _inbox_stream(settings: Settings) -> AsyncIterator[InboxStream]:
+    if settings.redis_url is None:
+        raise SettingsError("REDIS_URL is required to run the bot alone")
+    redis: Redis = Redis.from_url(settings.redis_url)
+    try:
+        yield InboxStream(redis, settings.redis_key_prefix)
+    finally:
+        await redis.aclose()
+
+
+def _inbox_processor(
+    application: Application,  # type: ignore[type-arg]
+    dependencies: Dependencies,
+    claim: timedelta = DEFAULT_CLAIM,
+    name: str | None = None,
+) -> InboxProcessor:
+    return InboxProcessor(
+        dependencies.sessions,
+        dependencies.cipher,
+        application,
+        dependencies.clock,
+        name or f"{socket.gethostname()}-{os.getpid()}",
+        claim,
+    )
+
+
+async def _receive_and_work(
+    settings: Settings,
+    application: Application,  # type: ignore[type-arg]
+    dependencies: Dependencies,
+    stop: asyncio.Event,
+) -> None:
+    """Webhook mode: our receiver stores and announces; this process also works the stream."""
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    async with _inbox_stream(settings) as stream:
+        receiver = webhook_app(
+            dependencies.sessions, dependencies.cipher, stream, secret, dependencies.clock
+        )
+        address = "WEBHOOK_LISTEN/WEBHOOK_PORT"
+        async with serving(receiver, settings.webhook_listen, settings.webhook_port, address):
+            await application.bot.set_webhook(
+                url=f"{settings.webhook_url}{WEBHOOK_PATH}", secret_token=secret
             )
-            log.info("bot running in %s mode", settings.bot_mode)
-            await stop.wait()
-            log.info("stopping")
-            await dispatcher
-            await application.updater.stop()
-            await application.stop()
+            inbox = _inbox_processor(application, dependencies)
+            await StreamWorker(inbox, stream, dependencies.clock).run(stop)
+
+
+async def _poll_and_work(
+    application: Application,  # type: ignore[type-arg]
+    dependencies: Dependencies,
+    stop: asyncio.Event,
+) -> None:
+    """Polling mode: one process fetches, stores and handles. Its claims carry a name that
+    survives a restart, so what it held when it stopped is taken up again at once."""
+    inbox = _inbox_processor(application, dependencies, name=f"{socket.gethostname()}-polling")
+
+    async def handle(new: list[tuple[int, int]]) -> None:
+        await inbox.drain_all(dict.fromkeys(chat for _update, chat in new))
+
+    sweeping = asyncio.create_task(sweep_until(inbox, dependencies.clock, stop))
+    sessions, cipher, clock = dependencies.sessions, dependencies.cipher, dependencies.clock
+    await poll_updates(application.bot, sessions, cipher, clock, handle, stop)
+    await sweeping
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -438,3 +439,26 @@ class Signal(Base):
             key=cls.key_of(cleaned),
             created_at=now,
         )
+
+
+class InboxUpdate(Base):
+    """A Telegram update as it arrived, stored before Telegram is told it was received.
+
+    The raw update is kept only encrypted (it holds what newcomers write) and only until it is
+    handled; the row itself stays a little longer so a late redelivery is recognised. The
+    rules of claiming and handling are in bot/inbox.py.
+    """
+
+    __tablename__ = "inbox_updates"
+    __table_args__ = (Index("ix_inbox_updates_chat_pending", "chat_id", "handled_at", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # The chat whose updates must be handled one after another, in update_id order.
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    payload_encrypted: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    # The worker handling it now, until `claim_expires_at` (renewed while it works).
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claim_expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    handled_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -5,32 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import uvicorn
 
 from bot.clock import Clock, SystemClock
 from bot.crypto import MessageCipher
 from bot.handover import Handover, HandoverPolicy
 from bot.i18n import load_all_texts
-from bot.settings import Environment, Settings, SettingsError
+from bot.serving import serving as serving_asgi
+from bot.settings import Environment, Settings
 from bot.storage import create_engine_for, session_factory
 from dashboard.app import create_app
 from dashboard.web import DashboardConfig
 
 log = logging.getLogger(__name__)
-STARTUP_TIMEOUT_SECONDS = 10.0
-SHUTDOWN_TIMEOUT_SECONDS = 10.0
-
-
-class _EmbeddedUvicorn(uvicorn.Server):
-    """Leaves Ctrl-C to the supervisor, which stops everything in order."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
 
 
 def config_from_settings(
@@ -63,48 +51,9 @@ def config_from_settings(
 @contextlib.asynccontextmanager
 async def serving(config: DashboardConfig, host: str, port: int) -> AsyncIterator[str]:
     """Serve the dashboard on host:port (0 picks a free port); yields its URL."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-    except OSError as exc:
-        listener.close()
-        raise SettingsError(
-            f"DASHBOARD_HOST/DASHBOARD_PORT: cannot listen on {host}:{port} ({exc.strerror})"
-        ) from None
-    listener.listen(128)
-    listener.setblocking(False)
-    server = _EmbeddedUvicorn(
-        uvicorn.Config(
-            create_app(config),
-            log_level="warning",
-            # Access logs would put request paths (and filters) in the log; errors still show.
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-        )
-    )
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + STARTUP_TIMEOUT_SECONDS
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the dashboard stopped while starting")
-            if loop.time() > deadline:
-                raise TimeoutError("the dashboard did not start")
-            await asyncio.sleep(0.01)
-        bound_port = listener.getsockname()[1]
-        url = f"http://{host}:{bound_port}/"
+    async with serving_asgi(create_app(config), host, port, "DASHBOARD_HOST/DASHBOARD_PORT") as url:
         log.info("dashboard listening on %s", url)
         yield url
-    finally:
-        server.should_exit = True
-        try:
-            await asyncio.wait_for(task, SHUTDOWN_TIMEOUT_SECONDS)
-        finally:
-            listener.close()
 
 
 @contextlib.asynccontextmanager

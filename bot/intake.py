@@ -1,0 +1,165 @@
+"""How updates get into the inbox (bot/inbox.py): our own webhook receiver and getUpdates loop.
+
+Rules kept here:
+- The webhook answers 200 only after the update is committed (a duplicate is committed
+  already: 200 as well, nothing else happens) and 503 when the database cannot take it, so
+  Telegram delivers it again later. A wrong secret token gets 403, a body that is no update 400.
+- The getUpdates offset moves past an update only after it is committed.
+- New updates are announced on a Redis Stream for the workers (bot/workers.py). The
+  announcement is a shortcut, not the record: when Redis fails after the commit the update is
+  still stored, and the workers' sweep finds it.
+- Neither logs anything of an update but its id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from telegram import Bot
+from telegram.error import RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.crypto import MessageCipher
+from bot.inbox import store_updates
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+WEBHOOK_PATH = "/telegram"
+# A database that does not answer within this is treated as down: Telegram retries later.
+STORE_TIMEOUT_SECONDS = 10.0
+# Entries are only pointers to stored updates; an old backlog beyond this is found by the sweep.
+STREAM_MAX_ENTRIES = 100_000
+WORKER_GROUP = "workers"
+POLL_TIMEOUT_SECONDS = 25
+MAX_POLL_BACKOFF_SECONDS = 30.0
+
+
+class InboxStream:
+    """The Redis Stream on which stored updates are announced to the workers."""
+
+    def __init__(self, redis: Redis, key_prefix: str) -> None:
+        self.redis = redis
+        self.name = f"{key_prefix}inbox"
+        self.group = WORKER_GROUP
+
+    async def announce(self, update_id: int, chat_id: int) -> None:
+        await self.redis.xadd(
+            self.name,
+            {"update_id": update_id, "chat_id": chat_id},
+            maxlen=STREAM_MAX_ENTRIES,
+            approximate=True,
+        )
+
+
+async def store_and_announce(
+    sessions: async_sessionmaker[AsyncSession],
+    cipher: MessageCipher,
+    stream: InboxStream | None,
+    payloads: list[dict[str, Any]],
+    clock: Clock,
+) -> list[tuple[int, int]]:
+    """Commit the updates, then announce the new ones; (update_id, chat) of the new ones.
+
+    Raises what the database raises: then nothing may be acknowledged."""
+    new = await store_updates(sessions, cipher, payloads, clock.now())
+    if stream is not None:
+        try:
+            for update_id, chat_id in new:
+                await stream.announce(update_id, chat_id)
+        except RedisError as exc:
+            log.warning("could not announce stored updates (the sweep will): %s", exc)
+    return new
+
+
+def webhook_app(
+    sessions: async_sessionmaker[AsyncSession],
+    cipher: MessageCipher,
+    stream: InboxStream | None,
+    secret: str,
+    clock: Clock,
+) -> Starlette:
+    """The ASGI app Telegram posts updates to, at `WEBHOOK_PATH`."""
+
+    async def receive(request: Request) -> PlainTextResponse:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return PlainTextResponse("wrong secret token", status_code=403)
+        try:
+            payload = json.loads(await request.body())
+        except ValueError:
+            return PlainTextResponse("not JSON", status_code=400)
+        if not isinstance(payload, dict):
+            return PlainTextResponse("not a Telegram update", status_code=400)
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT_SECONDS):
+                await store_and_announce(sessions, cipher, stream, [payload], clock)
+        except ValueError:
+            return PlainTextResponse("not a Telegram update", status_code=400)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("update %s not stored: %s", payload.get("update_id"), type(exc).__name__)
+            return PlainTextResponse("database unavailable", status_code=503)
+        return PlainTextResponse("stored")
+
+    return Starlette(routes=[Route(WEBHOOK_PATH, receive, methods=["POST"])])
+
+
+async def poll_updates(
+    bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
+    cipher: MessageCipher,
+    clock: Clock,
+    on_stored: Callable[[list[tuple[int, int]]], Awaitable[None]],
+    stop: asyncio.Event,
+) -> None:
+    """Our getUpdates loop: store each batch, then move the offset past it and hand the new
+    updates to `on_stored`. Failures are retried with backoff until `stop`."""
+    await bot.delete_webhook()
+    offset: int | None = None
+    backoff = 1.0
+    while not stop.is_set():
+        try:
+            batch: list[dict[str, Any]] = await bot.do_api_request(
+                "getUpdates",
+                api_kwargs={"offset": offset, "timeout": POLL_TIMEOUT_SECONDS},
+                read_timeout=POLL_TIMEOUT_SECONDS + 10,
+            )
+            new = await store_and_announce(sessions, cipher, None, batch, clock)
+        except RetryAfter as exc:
+            await _pause(stop, _seconds(exc.retry_after))
+            continue
+        except (TelegramError, SQLAlchemyError, OSError) as exc:
+            log.warning("polling failed (%s); retrying in %.0f s", type(exc).__name__, backoff)
+            await _pause(stop, backoff)
+            backoff = min(backoff * 2, MAX_POLL_BACKOFF_SECONDS)
+            continue
+        backoff = 1.0
+        if batch:
+            # Only now, with the batch committed, may Telegram forget it.
+            offset = max(update["update_id"] for update in batch) + 1
+        if new:
+            await on_stored(new)
+
+
+def _seconds(value: Any) -> float:
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return
