@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import BotCommand
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -30,16 +29,14 @@ from bot.handover import (
 from bot.i18n import Texts
 from bot.nlu_guard import GuardedClassifier
 from bot.outbox import OutboxSender
+from bot.rate_limit import SharedRateLimiter, TelegramRateLimiter
 from bot.services import SERVICES_KEY, Services
-
-# Telegram answers 429 when a private chat gets more than about one message a second; the
-# limiter waits `retry_after` and tries again instead of dropping the reply.
-RATE_LIMIT_RETRIES = 3
 
 
 @dataclass(frozen=True)
 class Dependencies:
-    """What the bot needs from outside: translations, the database, NLU, a clock, a policy."""
+    """What the bot needs from outside: translations, the database, NLU, a clock, a policy,
+    and the rate limiter that all bot processes share."""
 
     texts: dict[str, Texts]
     sessions: async_sessionmaker[AsyncSession]
@@ -47,6 +44,7 @@ class Dependencies:
     clock: Clock
     policy: HandoverPolicy
     cipher: MessageCipher
+    rate_limiter: SharedRateLimiter
     retention_days: int = 90
 
 
@@ -61,7 +59,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(TelegramRateLimiter(dependencies.rate_limiter))
     )
     if base_url is not None:
         builder = builder.base_url(base_url)
@@ -74,7 +72,12 @@ def build_application(
         nlu=dependencies.nlu,
         clock=dependencies.clock,
         handover=Handover(dependencies.texts, dependencies.policy, dependencies.cipher),
-        outbox=OutboxSender(dependencies.sessions, application.bot, dependencies.clock),
+        outbox=OutboxSender(
+            dependencies.sessions,
+            application.bot,
+            dependencies.clock,
+            limiter=dependencies.rate_limiter,
+        ),
         retention_days=dependencies.retention_days,
     )
 

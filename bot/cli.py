@@ -35,6 +35,7 @@ from bot.inbox import DEFAULT_CLAIM, InboxProcessor
 from bot.intake import WEBHOOK_PATH, InboxStream, poll_updates, webhook_app
 from bot.nlu_guard import GuardedClassifier
 from bot.profiles import NewProfile, create_sleutelpersoon
+from bot.rate_limit import SendLimits, SharedRateLimiter
 from bot.rekey import reencrypt_all
 from bot.services import SERVICES_KEY
 from bot.serving import serving
@@ -276,9 +277,10 @@ def _start_local_rasa(settings: Settings) -> RasaServer:
 
 @contextlib.asynccontextmanager
 async def dependencies_for(
-    settings: Settings, clock: Clock | None = None
+    settings: Settings, clock: Clock | None = None, send_limits: SendLimits | None = None
 ) -> AsyncIterator[Dependencies]:
-    """What the bot needs from outside, closed again on exit."""
+    """What the bot needs from outside, closed again on exit; `send_limits` are Telegram's
+    unless a test's Telegram has others."""
     if settings.redis_url is None:
         raise SettingsError("REDIS_URL is required to run the bot alone")
     engine = create_engine_for(settings.effective_database_url)
@@ -300,6 +302,7 @@ async def dependencies_for(
                 tie_break=settings.tie_break,
             ),
             cipher=MessageCipher.from_settings(settings),
+            rate_limiter=SharedRateLimiter(redis, settings.redis_key_prefix, send_limits),
             retention_days=settings.retention_days,
         )
     finally:

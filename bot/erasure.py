@@ -62,7 +62,7 @@ async def erase_newcomer(
                 session, now, person.telegram_user_id, "sendMessage",
                 {"text": notices.conversation_erased(
                     handover.texts_for(person.locale), conversation.label)},
-                sleutelpersoon_id=person.id,
+                sleutelpersoon_id=person.id, purpose="notice:erasure",
             )  # fmt: skip
     await session.execute(delete(RequestMessage).where(RequestMessage.request_id.in_(requests)))
     await session.execute(

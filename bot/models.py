@@ -272,11 +272,19 @@ class RelayedMessage(Base):
     telegram_message_id: Mapped[int] = mapped_column(BigInteger)
 
 
+class OutboxOutcome(StrEnum):
+    SENT = "sent"
+    UNDELIVERABLE = "undeliverable"  # blocked by the user or refused by Telegram: never retried
+    # The call may or may not have reached the user; never retried, so never twice.
+    UNCERTAIN = "uncertain"
+
+
 class OutboxMessage(Base):
     """A Bot API call to make after the transaction that caused it has committed.
 
     Rows addressed to a sleutelpersoon are only sent within their office hours; rows to one
-    chat are sent in the order they were written.
+    chat are sent in the order they were written. `bot/outbox.py` states how several
+    processes share the sending without sending a row twice.
     """
 
     __tablename__ = "outbox"
@@ -286,13 +294,23 @@ class OutboxMessage(Base):
     sleutelpersoon_id: Mapped[int | None] = mapped_column(ForeignKey("sleutelpersonen.id"))
     method: Mapped[str] = mapped_column(String(32))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # What to record once sent: "offer:<id>", "header:<conversation id>", "relay:<conversation id>".
+    # What to record once sent: "offer:<id>", "header:<conversation id>", "relay:<conversation id>";
+    # "notice:<what>" marks a bulk notice that yields to replies under the rate limit.
     purpose: Mapped[str | None] = mapped_column(String(40))
     not_before: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set with `sent_at` when the row is finished; NULL while it is still to be sent.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    # The process sending this row and until when it may (a lease, so a dead process does
+    # not hold a chat for ever).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    # Committed just before the Bot API call, cleared once Telegram's answer is known: still
+    # set when the lease ran out means the sender died not knowing whether it was delivered.
+    attempt_started_at: Mapped[datetime | None]
 
 
 # --- dashboard: organisations, coordinators, audit ---

@@ -3,34 +3,76 @@
 Rules kept here:
 - A row addressed to a sleutelpersoon is sent only while they are within office hours; outside
   them it waits, and so does everything after it in that chat, so their messages stay in order.
-- Rows to one chat are sent in the order they were written; a chat whose row must wait
-  (office hours, Telegram's retry_after, a network error) holds back its later rows.
-- A row is marked sent in its own transaction right after Telegram accepted it.
+- Rows to one chat are sent in the order they were written; a chat whose first unsent row
+  must wait (office hours, Telegram's retry_after, a network error) holds back its later rows.
+- Several processes may flush at once. Only the first unsent row of a chat can be claimed, by
+  one conditional UPDATE that sets a lease (`claimed_by`, `claimed_until`); the next row of
+  that chat becomes claimable only once the one before it is finished. So each chat is sent
+  by one process at a time, in order, and no row is claimed by two processes.
+- Never twice, at the price of at most once in one narrow case. Telegram has no idempotency
+  key: a call whose answer never arrived may or may not have been delivered. The claimant
+  commits `attempt_started_at` before the call and clears it (or finishes the row) as soon as
+  Telegram's answer is known. A row whose lease ran out while `attempt_started_at` was still
+  set (its sender died between the call and the commit) is not sent again: it is finished
+  with outcome `uncertain` and logged by id, without its text, and its chat moves on. An
+  answer lost in transit (read timeout, broken connection) is `uncertain` likewise. Answers
+  that prove nothing was delivered (429 with retry_after, a connection never made, an HTTP
+  error status) are retried.
+- A row is finished (`sent_at`, `outcome`) in its own transaction right after the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
+import weakref
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum, auto
 from typing import Any
 
-from sqlalchemy import delete, func, select
+import httpx
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from sqlalchemy.orm import aliased
+from telegram import InlineKeyboardMarkup, ReplyParameters
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot import models
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.directory import local_today, schedule_of
+from bot.rate_limit import (
+    ADMITTED,
+    SENDING_METHODS,
+    Priority,
+    SharedRateLimiter,
+    retry_after_seconds,
+)
 from matching.office_hours import is_within, next_opening
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+# Chats sent to at the same time by one flush; each chat itself goes strictly one by one.
+CONCURRENT_CHATS = 8
 MAX_BACKOFF = timedelta(minutes=5)
 # A schedule with no windows at all never opens; its messages are looked at again daily.
 RECHECK_CLOSED_SCHEDULE = timedelta(days=1)
+# Far longer than a Bot API call can take (PTB's timeouts are seconds), so a live sender
+# never loses its claim; short enough that a dead sender's chat is picked up soon.
+LEASE = timedelta(seconds=60)
+# How long one flush waits for the rate limiter on a chat's behalf before leaving the chat
+# to the next flush (a chat paused by a long retry_after should not hold the flush up).
+MAX_ADMISSION_WAIT = 3.0
+# Purposes whose kind (the part before ":") marks a notice nobody is waiting for right now:
+# it yields to conversation replies under the rate limit.
+BULK_PURPOSE_KINDS = frozenset({"notice"})
+
+Outcome = models.OutboxOutcome
 
 
 def enqueue(
@@ -67,73 +109,175 @@ async def cancel_unsent(session: AsyncSession, purpose: str) -> None:
     )
 
 
-class OutboxSender:
-    """Sends due outbox rows through the bot; one flush at a time in this process."""
+class _Step(Enum):
+    """What became of one claimed row, and so whether its chat goes on."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], bot: Bot, clock: Clock) -> None:
+    SENT = auto()
+    FINISHED_UNSENT = auto()  # undeliverable or uncertain: the chat goes on with its next row
+    HOLD = auto()  # the row waits; so does the rest of its chat
+    NOT_CLAIMED = auto()  # another process has the chat, or the row is gone or not due
+
+
+@dataclass(frozen=True)
+class _Head:
+    """The first unsent row of a chat."""
+
+    id: int
+    chat_id: int
+    purpose: str | None
+    claimed_by: str | None
+    claimed_until: datetime | None
+
+
+def priority_of(purpose: str | None) -> Priority:
+    kind = (purpose or "").partition(":")[0]
+    return Priority.BULK if kind in BULK_PURPOSE_KINDS else Priority.CONVERSATION
+
+
+def sender_identity() -> str:
+    """Who holds a claim: host, process and a random part (pids are reused)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class OutboxSender:
+    """Sends due outbox rows through the bot; any number of senders may run at once."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bot: ExtBot[Any],
+        clock: Clock,
+        *,
+        limiter: SharedRateLimiter,
+        lease_clock: Clock | None = None,
+    ) -> None:
+        """`clock` decides what is due (it may be a test's manual clock); `lease_clock` is
+        the real time that leases of this and other processes are measured in."""
         self._sessions = sessions
         self._bot = bot
         self._clock = clock
-        self._lock = asyncio.Lock()
+        self._limiter = limiter
+        self._lease_clock = lease_clock or SystemClock()
+        self._identity = sender_identity()
+        self._slots = asyncio.Semaphore(CONCURRENT_CHATS)
+        # One turn at a time per chat in this process; a lock lives while someone holds it.
+        self._chat_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def flush(self) -> int:
-        """Send every row that is due now; return how many were sent."""
-        async with self._lock, self._sessions() as session:
-            now = self._clock.now()
-            rows = (
-                await session.scalars(
-                    select(models.OutboxMessage)
-                    .where(
-                        models.OutboxMessage.sent_at.is_(None),
-                        models.OutboxMessage.not_before <= now,
-                    )
-                    .order_by(models.OutboxMessage.id)
-                    .limit(BATCH_SIZE)
+        """Send every row that is due now and whose chat no other process holds; return how
+        many this call sent. A chat that this process is already sending to is waited for,
+        so when flush returns, every chat that had a due row is done or held elsewhere."""
+        lease_now = self._lease_clock.now()
+        heads = [
+            head
+            for head in await self._due_heads()
+            if head.claimed_until is None
+            or head.claimed_until < lease_now
+            or head.claimed_by == self._identity
+        ]
+        results = await asyncio.gather(
+            *(self._drain_in_turn(head) for head in heads), return_exceptions=True
+        )
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if failures:
+            raise failures[0]
+        return sum(result for result in results if isinstance(result, int))
+
+    async def _drain_in_turn(self, head: _Head) -> int:
+        """Drain a chat after any drain of it that is running in this process."""
+        turn = self._chat_turns.setdefault(head.chat_id, asyncio.Lock())
+        async with turn, self._slots:
+            return await self._drain_chat(head)
+
+    async def _due_heads(self) -> list[_Head]:
+        """The first unsent row of each chat where it is due, conversation replies first."""
+        now = self._clock.now()
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(
+                    models.OutboxMessage.id,
+                    models.OutboxMessage.chat_id,
+                    models.OutboxMessage.purpose,
+                    models.OutboxMessage.claimed_by,
+                    models.OutboxMessage.claimed_until,
                 )
-            ).all()
-            # The first waiting row of each chat: nothing after it in that chat goes out.
-            waiting = await session.execute(
-                select(models.OutboxMessage.chat_id, func.min(models.OutboxMessage.id))
                 .where(
-                    models.OutboxMessage.sent_at.is_(None),
-                    models.OutboxMessage.not_before > now,
+                    models.OutboxMessage.id.in_(_first_unsent_ids()),
+                    models.OutboxMessage.not_before <= now,
                 )
-                .group_by(models.OutboxMessage.chat_id)
+                .order_by(models.OutboxMessage.id)
+                .limit(BATCH_SIZE)
             )
-            held_from: dict[int, int] = {chat_id: first_id for chat_id, first_id in waiting}
-            sent = 0
-            for row in rows:
-                if row.id > held_from.get(row.chat_id, row.id):
-                    continue
-                if not await self._within_recipient_hours(session, row, now):
-                    held_from[row.chat_id] = row.id
-                    await session.commit()
-                    continue
-                delivered = await self._send(session, row, now)
-                await session.commit()
-                if delivered:
-                    sent += 1
-                elif row.sent_at is None:
-                    held_from[row.chat_id] = row.id
-            return sent
+            heads = [_Head(*row) for row in rows]
+        return sorted(heads, key=lambda head: (priority_of(head.purpose), head.id))
 
-    async def _within_recipient_hours(
-        self, session: AsyncSession, row: models.OutboxMessage, now: datetime
-    ) -> bool:
-        if row.sleutelpersoon_id is None:
-            return True
-        person = await session.get(models.Sleutelpersoon, row.sleutelpersoon_id)
-        if person is None:
-            return True
-        schedule = schedule_of(person, local_today(person, now))
-        if is_within(schedule, now):
-            return True
-        row.not_before = next_opening(schedule, now) or now + RECHECK_CLOSED_SCHEDULE
-        return False
+    async def _drain_chat(self, head: _Head) -> int:
+        """Send a chat's due rows in order while it may; stop at the first that must wait."""
+        sent = 0
+        row_id: int | None = head.id
+        while row_id is not None:
+            step = await self._send_row(row_id, head.chat_id)
+            if step is _Step.SENT:
+                sent += 1
+            elif step in (_Step.HOLD, _Step.NOT_CLAIMED):
+                break
+            row_id = await self._next_due(head.chat_id)
+        return sent
 
-    async def _send(self, session: AsyncSession, row: models.OutboxMessage, now: datetime) -> bool:
-        params = dict(row.params)
-        conversation = await self._conversation_of(session, row.purpose)
+    async def _next_due(self, chat_id: int) -> int | None:
+        async with self._sessions() as session:
+            first: int | None = await session.scalar(
+                select(models.OutboxMessage.id).where(
+                    models.OutboxMessage.id.in_(_first_unsent_ids(chat_id)),
+                    models.OutboxMessage.not_before <= self._clock.now(),
+                )
+            )
+            return first
+
+    async def _claim(self, row_id: int, chat_id: int) -> bool:
+        """Take the lease on a chat's first unsent row; False when another sender has it."""
+        lease_now = self._lease_clock.now()
+        async with self._sessions.begin() as session:
+            claimed = await session.execute(
+                update(models.OutboxMessage)
+                .where(
+                    models.OutboxMessage.id == row_id,
+                    models.OutboxMessage.sent_at.is_(None),
+                    models.OutboxMessage.not_before <= self._clock.now(),
+                    _unclaimed(lease_now),
+                    models.OutboxMessage.id.in_(_first_unsent_ids(chat_id)),
+                )
+                .values(claimed_by=self._identity, claimed_until=lease_now + LEASE)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def _send_row(self, row_id: int, chat_id: int) -> _Step:
+        if not await self._claim(row_id, chat_id):
+            return _Step.NOT_CLAIMED
+        now = self._clock.now()
+        async with self._sessions() as session:
+            row = await session.get(models.OutboxMessage, row_id)
+            if row is None:  # deleted meanwhile (an erasure, a withdrawn offer)
+                return _Step.NOT_CLAIMED
+            stopped_mid_call = row.attempt_started_at is not None
+            opening = await self._recipient_opening(session, row, now)
+            conversation = await self._conversation_of(session, row.purpose)
+            params = dict(row.params)
+            method, attempts, purpose = row.method, row.attempts + 1, row.purpose
+        if stopped_mid_call:
+            log.warning(
+                "outbox row %s: its sender stopped during the Bot API call; not sent again "
+                "(outcome uncertain)",
+                row_id,
+            )
+            await self._finish(row_id, now, Outcome.UNCERTAIN, "sender stopped mid-call")
+            return _Step.FINISHED_UNSENT
+        if opening is not None:
+            await self._hold(row_id, not_before=opening)
+            return _Step.HOLD
         if conversation is not None and conversation.header_message_id is not None:
             # The copy replies to the conversation's header, so the sleutelpersoon sees which
             # conversation it belongs to.
@@ -141,35 +285,133 @@ class OutboxSender:
                 "message_id": conversation.header_message_id,
                 "allow_sending_without_reply": True,
             }
-        row.attempts += 1
+        if method in SENDING_METHODS:
+            try:
+                admitted = await self._limiter.admit(
+                    chat_id, priority_of(purpose), MAX_ADMISSION_WAIT
+                )
+            except Exception:
+                # Redis unreachable: nothing was sent, so free the chat now rather than when
+                # the lease runs out.
+                await self._hold(row_id)
+                raise
+            if not admitted:
+                await self._hold(row_id)
+                return _Step.HOLD
+        await self._start_attempt(row_id, attempts)
         try:
-            message_id = await self._call(row.method, params)
+            message_id = await self._call(method, params)
         except RetryAfter as exc:
-            retry_after = exc.retry_after
-            seconds = (
-                retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after
-            )
-            row.not_before = now + timedelta(seconds=seconds)
-            return False
+            # Nothing was delivered; the rate limiter has paused the chat in Redis for every
+            # process, and the row itself waits too, in case Redis forgets.
+            seconds = retry_after_seconds(exc)
+            await self._hold(row_id, not_before=now + timedelta(seconds=seconds))
+            return _Step.HOLD
         except Forbidden as exc:
             # The user blocked the bot: nothing will ever get through; do not retry forever.
-            row.sent_at, row.last_error = now, f"forbidden: {exc.message}"
-            log.info("outbox row %s not deliverable: %s", row.id, type(exc).__name__)
-            return False
+            log.info("outbox row %s not deliverable: %s", row_id, type(exc).__name__)
+            await self._finish(row_id, now, Outcome.UNDELIVERABLE, f"forbidden: {exc.message}")
+            return _Step.FINISHED_UNSENT
         except BadRequest as exc:
             if "message is not modified" in exc.message:
-                row.sent_at = now
-                return True
-            row.sent_at, row.last_error = now, f"bad request: {exc.message}"
-            log.warning("outbox row %s refused by Telegram: %s", row.id, exc.message)
-            return False
+                await self._finish(row_id, now, Outcome.SENT)
+                return _Step.SENT
+            log.warning("outbox row %s refused by Telegram: %s", row_id, exc.message)
+            await self._finish(row_id, now, Outcome.UNDELIVERABLE, f"bad request: {exc.message}")
+            return _Step.FINISHED_UNSENT
         except NetworkError as exc:
-            row.not_before = now + min(timedelta(seconds=2**row.attempts), MAX_BACKOFF)
-            row.last_error = f"network: {type(exc).__name__}"
-            return False
-        row.sent_at = now
-        await self._record(session, row, message_id, conversation)
-        return True
+            if not surely_not_delivered(exc):
+                log.warning("outbox row %s: answer lost (%s); not sent again", row_id, exc)
+                await self._finish(row_id, now, Outcome.UNCERTAIN, f"network: {exc}")
+                return _Step.FINISHED_UNSENT
+            await self._hold(
+                row_id,
+                not_before=now + min(timedelta(seconds=2**attempts), MAX_BACKOFF),
+                error=f"network: {type(exc).__name__}",
+            )
+            return _Step.HOLD
+        except TelegramError as exc:
+            # An answer this code does not understand: whether it was delivered is unknown.
+            log.warning("outbox row %s: unexpected %s; not sent again", row_id, type(exc).__name__)
+            await self._finish(row_id, now, Outcome.UNCERTAIN, type(exc).__name__)
+            return _Step.FINISHED_UNSENT
+        await self._finish(row_id, now, Outcome.SENT, record=(purpose, chat_id, message_id))
+        return _Step.SENT
+
+    async def _recipient_opening(
+        self, session: AsyncSession, row: models.OutboxMessage, now: datetime
+    ) -> datetime | None:
+        """None when the recipient may get the row now, else when to look again."""
+        if row.sleutelpersoon_id is None:
+            return None
+        person = await session.get(models.Sleutelpersoon, row.sleutelpersoon_id)
+        if person is None:
+            return None
+        schedule = schedule_of(person, local_today(person, now))
+        if is_within(schedule, now):
+            return None
+        return next_opening(schedule, now) or now + RECHECK_CLOSED_SCHEDULE
+
+    async def _start_attempt(self, row_id: int, attempts: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(models.OutboxMessage)
+                .where(models.OutboxMessage.id == row_id)
+                .values(attempt_started_at=self._lease_clock.now(), attempts=attempts)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _hold(
+        self, row_id: int, *, not_before: datetime | None = None, error: str | None = None
+    ) -> None:
+        """Nothing was delivered: leave the row for later and free its chat."""
+        values: dict[str, Any] = {
+            "attempt_started_at": None,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
+        if not_before is not None:
+            values["not_before"] = not_before
+        if error is not None:
+            values["last_error"] = error
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(models.OutboxMessage)
+                .where(
+                    models.OutboxMessage.id == row_id,
+                    models.OutboxMessage.claimed_by == self._identity,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _finish(
+        self,
+        row_id: int,
+        now: datetime,
+        outcome: models.OutboxOutcome,
+        error: str | None = None,
+        *,
+        record: tuple[str | None, int, int | None] | None = None,
+    ) -> None:
+        """Close the row for good with what is known of it, and (after a send) remember the
+        message id Telegram gave where later steps need it."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(models.OutboxMessage)
+                .where(models.OutboxMessage.id == row_id)
+                .values(
+                    sent_at=now,
+                    outcome=outcome,
+                    last_error=error,
+                    attempt_started_at=None,
+                    claimed_by=None,
+                    claimed_until=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if record is not None:
+                await self._record(session, *record)
 
     async def _call(self, method: str, params: dict[str, Any]) -> int | None:
         """Make the Bot API call through PTB's typed methods; the new message's id, if any."""
@@ -179,7 +421,11 @@ class OutboxSender:
         reply_to = ReplyParameters.de_json(reply, self._bot) if reply else None
         if method == "sendMessage":
             sent = await self._bot.send_message(
-                params["chat_id"], params["text"], reply_markup=keyboard, reply_parameters=reply_to
+                params["chat_id"],
+                params["text"],
+                reply_markup=keyboard,
+                reply_parameters=reply_to,
+                rate_limit_args=ADMITTED,
             )
             return sent.message_id
         if method == "copyMessage":
@@ -188,6 +434,7 @@ class OutboxSender:
                 params["from_chat_id"],
                 params["message_id"],
                 reply_parameters=reply_to,
+                rate_limit_args=ADMITTED,
             )
             return copied.message_id
         if method == "editMessageText":
@@ -196,6 +443,7 @@ class OutboxSender:
                 chat_id=params["chat_id"],
                 message_id=params["message_id"],
                 reply_markup=keyboard,
+                rate_limit_args=ADMITTED,
             )
             return None
         raise ValueError(f"the outbox cannot send {method}")
@@ -208,27 +456,48 @@ class OutboxSender:
         return await session.get(models.Conversation, int(purpose.removeprefix("relay:")))
 
     async def _record(
-        self,
-        session: AsyncSession,
-        row: models.OutboxMessage,
-        message_id: int | None,
-        conversation: models.Conversation | None,
+        self, session: AsyncSession, purpose: str | None, chat_id: int, message_id: int | None
     ) -> None:
         """Remember the message id Telegram gave, where later steps need it."""
-        if row.purpose is None or message_id is None:
+        if purpose is None or message_id is None:
             return
-        kind, _, ref = row.purpose.partition(":")
+        kind, _, ref = purpose.partition(":")
         if kind == "offer":
             offer = await session.get(models.Offer, int(ref))
             if offer is not None:
                 offer.telegram_message_id = message_id
-        elif kind == "header":
-            header_of = await session.get(models.Conversation, int(ref))
-            if header_of is not None:
-                header_of.header_message_id = message_id
-                session.add(_relayed(header_of.id, row.chat_id, message_id))
-        elif kind == "relay" and conversation is not None:
-            session.add(_relayed(conversation.id, row.chat_id, message_id))
+        elif kind in ("header", "relay"):
+            conversation = await session.get(models.Conversation, int(ref))
+            if conversation is None:
+                return
+            if kind == "header":
+                conversation.header_message_id = message_id
+            session.add(_relayed(conversation.id, chat_id, message_id))
+
+
+def surely_not_delivered(exc: NetworkError) -> bool:
+    """Whether a network failure proves the call did not reach the user: no connection was
+    made, or Telegram answered with an HTTP error (PTB raises those without an httpx cause)."""
+    cause = exc.__cause__
+    return cause is None or isinstance(
+        cause, TelegramError | httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+    )
+
+
+def _first_unsent_ids(chat_id: int | None = None) -> Any:
+    """The id of each chat's first unsent row (of one chat, when given)."""
+    row = aliased(models.OutboxMessage)
+    query = select(func.min(row.id)).where(row.sent_at.is_(None))
+    if chat_id is not None:
+        return query.where(row.chat_id == chat_id)
+    return query.group_by(row.chat_id)
+
+
+def _unclaimed(lease_now: datetime) -> Any:
+    return or_(
+        models.OutboxMessage.claimed_until.is_(None),
+        models.OutboxMessage.claimed_until < lease_now,
+    )
 
 
 def _relayed(conversation_id: int, chat_id: int, message_id: int) -> models.RelayedMessage:

@@ -18,6 +18,7 @@ from bot.crypto import new_key_spec
 from bot.dispatcher import tick
 from bot.i18n import load_all_texts
 from bot.profiles import NewProfile, create_sleutelpersoon
+from bot.rate_limit import SendLimits
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings, load_settings
 from bot.storage import migrate
@@ -26,6 +27,9 @@ from sandbox import Sandbox, SimUser
 
 TEXTS = load_all_texts()
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The sandbox of `world` has no flood limits, so the bot need not pace itself for them;
+# tests of the pacing pass Telegram's own limits (tests/reliability).
+NO_FLOOD_LIMITS = SendLimits(per_chat=1000, overall=1000, reserved_for_conversation=0)
 
 
 class ManualClock:
@@ -73,10 +77,13 @@ class BotProcess:
 
 @asynccontextmanager
 async def bot_process(
-    settings: Settings, sandbox: Sandbox, clock: ManualClock
+    settings: Settings,
+    sandbox: Sandbox,
+    clock: ManualClock,
+    send_limits: SendLimits = NO_FLOOD_LIMITS,
 ) -> AsyncIterator[BotProcess]:
     """Start the bot polling the sandbox; stopped again on exit (a process lifetime)."""
-    async with dependencies_for(settings, clock) as dependencies:
+    async with dependencies_for(settings, clock, send_limits) as dependencies:
         application = build_application(
             sandbox.token,
             dependencies,
