@@ -140,7 +140,9 @@ class SandboxServer:
         self, method: str, params: dict[str, Any], status: int, description: str | None = None
     ) -> None:
         logger.debug("Bot API call %s answered %d", method, status)
-        self.world.requests.append(RecordedRequest(method, params, status, description))
+        self.world.requests.append(
+            RecordedRequest(method, params, status, description, self.world.monotonic())
+        )
 
     async def _read_parameters(
         self, request: Request, method: MethodSpec

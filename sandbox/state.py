@@ -266,6 +266,8 @@ class RecordedRequest:
     params: dict[str, Any]
     status: int
     description: str | None = None
+    # When the sandbox answered it, on the monotonic clock that flood limits count with.
+    monotonic_at: float | None = None
 
     def __iter__(self) -> Iterator[Any]:
         """Unpacks as ``(method, params, status)``."""
