@@ -62,9 +62,10 @@ CONCURRENT_CHATS = 8
 MAX_BACKOFF = timedelta(minutes=5)
 # A schedule with no windows at all never opens; its messages are looked at again daily.
 RECHECK_CLOSED_SCHEDULE = timedelta(days=1)
-# Far longer than a Bot API call can take (PTB's timeouts are seconds), so a live sender
-# never loses its claim; short enough that a dead sender's chat is picked up soon.
-LEASE = timedelta(seconds=60)
+# Taken at the claim and renewed when the call starts; far longer than the wait for the rate
+# limiter or a Bot API call can take (PTB's timeouts are 5 s each for connect, write and
+# read), so a live sender never loses its claim, yet a dead sender's chat moves on soon.
+LEASE = timedelta(seconds=30)
 # How long one flush waits for the rate limiter on a chat's behalf before leaving the chat
 # to the next flush (a chat paused by a long retry_after should not hold the flush up).
 MAX_ADMISSION_WAIT = 3.0
@@ -353,11 +354,16 @@ class OutboxSender:
         return next_opening(schedule, now) or now + RECHECK_CLOSED_SCHEDULE
 
     async def _start_attempt(self, row_id: int, attempts: int) -> None:
+        lease_now = self._lease_clock.now()
         async with self._sessions.begin() as session:
             await session.execute(
                 update(models.OutboxMessage)
                 .where(models.OutboxMessage.id == row_id)
-                .values(attempt_started_at=self._lease_clock.now(), attempts=attempts)
+                .values(
+                    attempt_started_at=lease_now,
+                    claimed_until=lease_now + LEASE,
+                    attempts=attempts,
+                )
                 .execution_options(synchronize_session=False)
             )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,10 +214,6 @@ attempts = st.lists(
 prefixes = (f"test:{uuid.uuid4().hex[:8]}:{n}:" for n in itertools.count())
 
 
-def run(coroutine: Callable[[], Awaitable[None]]) -> None:
-    asyncio.run(coroutine())  # type: ignore[arg-type]
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pattern=attempts)
 def test_over_any_send_pattern_no_chat_and_not_the_bot_exceed_their_limits(
@@ -270,4 +265,4 @@ def test_over_any_send_pattern_no_chat_and_not_the_bot_exceed_their_limits(
                 await client.delete(*keys)
             await client.aclose()
 
-    run(play)
+    asyncio.run(play())
