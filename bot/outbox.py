@@ -67,8 +67,9 @@ RECHECK_CLOSED_SCHEDULE = timedelta(days=1)
 # read), so a live sender never loses its claim, yet a dead sender's chat moves on soon.
 LEASE = timedelta(seconds=30)
 # How long one flush waits for the rate limiter on a chat's behalf before leaving the chat
-# to the next flush (a chat paused by a long retry_after should not hold the flush up).
-MAX_ADMISSION_WAIT = 3.0
+# to the next flush: long enough for a chat's next message (one chat window), short enough
+# that a handler's flush is not held up by a chat paused by a long retry_after.
+MAX_ADMISSION_WAIT = 1.2
 # Purposes whose kind (the part before ":") marks a notice nobody is waiting for right now:
 # it yields to conversation replies under the rate limit.
 BULK_PURPOSE_KINDS = frozenset({"notice"})
