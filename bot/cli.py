@@ -41,7 +41,7 @@ from bot.services import SERVICES_KEY
 from bot.serving import serving
 from bot.settings import BotMode, Settings, SettingsError, load_settings
 from bot.storage import create_engine_for, migrate, session_factory
-from bot.workers import StreamWorker, sweep_until
+from bot.workers import StreamWorker, run_timers_when_leading, sweep_until
 from dashboard import cli as dashboard_cli
 from dashboard.server import run_dashboard, running_dashboard
 from matching.office_hours import parse_weekly_hours
@@ -329,16 +329,16 @@ async def run_bot(
     async with running_application(settings, clock, token, base_url, base_file_url) as running:
         application, dependencies = running
         await register_commands(application)
-        dispatcher = asyncio.create_task(
-            run_dispatcher(application.bot_data[SERVICES_KEY], stop, tick_seconds)
-        )
         log.info("bot running in %s mode", settings.bot_mode)
         if settings.bot_mode is BotMode.WEBHOOK:
-            await _receive_and_work(settings, application, dependencies, stop)
+            await _receive_and_work(settings, application, dependencies, stop, tick_seconds)
         else:
+            dispatcher = asyncio.create_task(
+                run_dispatcher(application.bot_data[SERVICES_KEY], stop, tick_seconds)
+            )
             await _poll_and_work(application, dependencies, stop)
+            await dispatcher
         log.info("stopping")
-        await dispatcher
 
 
 async def run_worker(
@@ -351,7 +351,7 @@ async def run_worker(
             inbox = _inbox_processor(application, dependencies, claim)
             worker = StreamWorker(inbox, stream, dependencies.clock)
             print(f"worker {worker.consumer} ready", flush=True)
-            await worker.run(stop)
+            await _work_and_keep_time(settings, application, stream, worker, stop, TICK_SECONDS)
 
 
 @contextlib.asynccontextmanager
@@ -407,6 +407,7 @@ async def _receive_and_work(
     application: Application,  # type: ignore[type-arg]
     dependencies: Dependencies,
     stop: asyncio.Event,
+    tick_seconds: float,
 ) -> None:
     """Webhook mode: our receiver stores and announces; this process also works the stream."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
@@ -420,8 +421,31 @@ async def _receive_and_work(
             await application.bot.set_webhook(
                 url=f"{settings.webhook_url}{WEBHOOK_PATH}", secret_token=secret
             )
-            inbox = _inbox_processor(application, dependencies)
-            await StreamWorker(inbox, stream, dependencies.clock).run(stop)
+            worker = StreamWorker(
+                _inbox_processor(application, dependencies), stream, dependencies.clock
+            )
+            await _work_and_keep_time(settings, application, stream, worker, stop, tick_seconds)
+
+
+async def _work_and_keep_time(
+    settings: Settings,
+    application: Application,  # type: ignore[type-arg]
+    stream: InboxStream,
+    worker: StreamWorker,
+    stop: asyncio.Event,
+    tick_seconds: float,
+) -> None:
+    """Work the stream, and run the timers whenever this process holds their lease."""
+    timers = run_timers_when_leading(
+        application.bot_data[SERVICES_KEY],
+        stream.redis,
+        settings.redis_key_prefix,
+        worker.consumer,
+        stop,
+        every=timedelta(seconds=tick_seconds),
+        lease=worker.claim,
+    )
+    await asyncio.gather(worker.run(stop), timers)
 
 
 async def _poll_and_work(

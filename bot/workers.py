@@ -13,33 +13,57 @@ Rules kept here:
 - The stream is a shortcut: every so often a worker also sweeps the database for chats with
   updates nobody holds (an announcement lost with Redis, a receiver that died between commit
   and announcement), and purges old handled rows.
+- Timers (offer timeouts, waiting requests, held outbox rows, retention; bot/dispatcher.py)
+  run in one process at a time: whoever holds the timer lease in Redis. The lease is short
+  and renewed every tick, so when its holder dies another process takes the timers over.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+import weakref
+from datetime import datetime, timedelta
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock
+from bot.dispatcher import tick
 from bot.inbox import InboxProcessor
 from bot.intake import InboxStream
+from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-READ_COUNT = 10
+# Chats one worker drains side by side (each holds a database connection while it works).
+CONCURRENT_CHATS = 4
+# Entries read but not yet acknowledged by this worker, at the most.
+MAX_IN_FLIGHT = 32
+# Pending entries of dead workers taken over at once.
+RECLAIM_COUNT = 32
 READ_BLOCK_MILLISECONDS = 1000
 SWEEP_EVERY = timedelta(seconds=30)
 MAX_BACKOFF_SECONDS = 10.0
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
+# Take the lease when it is free, or extend it when this process holds it; 1 if held now.
+_HOLD_LEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 1
+end
+return 0
+"""
+
 
 class StreamWorker:
-    """One consumer of the inbox stream, handling through an `InboxProcessor`."""
+    """One consumer of the inbox stream, handling through an `InboxProcessor`: chats side by
+    side, each chat's updates one after another."""
 
     def __init__(
         self,
@@ -53,24 +77,40 @@ class StreamWorker:
         self._clock = clock
         self._sweep_every = sweep_every
         self.consumer = inbox.worker
+        self.claim = inbox.claim
+        self._draining = asyncio.Semaphore(CONCURRENT_CHATS)
+        # One drain of a chat at a time in this process; a lock lives while someone holds it.
+        self._chat_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Read, reclaim, sweep and handle until `stop`; failures are retried with backoff."""
+        """Read, reclaim, sweep and handle until `stop`; failures are retried with backoff.
+        On stop, what is being handled is finished first."""
         backoff = 1.0
-        sweep_due = self._clock.now()
-        reclaim_due = self._clock.now()
+        group_ready = False
+        sweep_due = reclaim_due = self._clock.now()
         while not stop.is_set():
             try:
-                await self._ensure_group()
+                if not group_ready:
+                    await self._ensure_group()
+                    group_ready = True
                 now = self._clock.now()
                 if now >= reclaim_due:
-                    await self._handle(await self._reclaim())
-                    reclaim_due = now + self._inbox.claim / 2
+                    self._start(await self._reclaim())
+                    reclaim_due = now + self.claim / 2
                 if now >= sweep_due:
-                    await sweep(self._inbox, self._clock)
+                    await self._sweep()
                     sweep_due = now + self._sweep_every
-                await self._handle(await self._read())
+                room = MAX_IN_FLIGHT - len(self._in_flight)
+                if room <= 0:
+                    await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                self._start(await self._read(room))
             except (RedisError, SQLAlchemyError, OSError) as exc:
+                # Redis may have restarted without the group; it is made again.
+                group_ready = False
                 log.warning("worker %s: %s; retrying in %.0f s", self.consumer, exc, backoff)
                 try:
                     await asyncio.wait_for(stop.wait(), backoff)
@@ -78,6 +118,38 @@ class StreamWorker:
                     backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
             backoff = 1.0
+        if self._in_flight:
+            await asyncio.wait(self._in_flight)
+
+    def _start(self, entries: list[Entry]) -> None:
+        for entry_id, fields in entries:
+            self._spawn(int(fields[b"chat_id"]), entry_id)
+
+    def _spawn(self, chat_id: int, entry_id: bytes | None) -> None:
+        task = asyncio.create_task(self._drain(chat_id, entry_id))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _drain(self, chat_id: int, entry_id: bytes | None) -> None:
+        """Drain the chat, then acknowledge the entry; on failure the entry stays pending and
+        is taken over once it has been idle for a claim's length."""
+        turn = self._chat_turns.setdefault(chat_id, asyncio.Lock())
+        try:
+            async with turn, self._draining:
+                await self._inbox.drain(chat_id)
+            if entry_id is not None:
+                await self._stream.redis.xack(self._stream.name, self._stream.group, entry_id)
+        except (RedisError, SQLAlchemyError, OSError) as exc:
+            log.warning("worker %s: chat not drained: %s", self.consumer, type(exc).__name__)
+
+    async def _sweep(self) -> None:
+        """Drain chats with updates nobody holds that arrived more than a claim ago; purge."""
+        stale = self._clock.now() - self.claim
+        for chat_id in await self._inbox.chats_needing_work(stale):
+            self._spawn(chat_id, None)
+        purged = await self._inbox.purge()
+        if purged:
+            log.info("purged %d handled updates", purged)
 
     async def _ensure_group(self) -> None:
         """Create the group (and stream) once; an existing group is kept as it is."""
@@ -89,12 +161,12 @@ class StreamWorker:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def _read(self) -> list[Entry]:
+    async def _read(self, count: int) -> list[Entry]:
         response: list[tuple[bytes, list[Entry]]] | None = await self._stream.redis.xreadgroup(  # type: ignore[assignment]
             self._stream.group,
             self.consumer,
             {self._stream.name: ">"},
-            count=READ_COUNT,
+            count=count,
             block=READ_BLOCK_MILLISECONDS,
         )
         return [entry for _stream, entries in response or [] for entry in entries]
@@ -104,17 +176,12 @@ class StreamWorker:
         idle_ms = int(self._inbox.claim.total_seconds() * 1000)
         # Redis 7 adds the ids of deleted entries as a third element; 6.2 (embedded) does not.
         reply = await self._stream.redis.xautoclaim(
-            self._stream.name, self._stream.group, self.consumer, idle_ms, count=READ_COUNT
+            self._stream.name, self._stream.group, self.consumer, idle_ms, count=RECLAIM_COUNT
         )
         entries = [(entry_id, fields) for entry_id, fields in reply[1] if fields]
         if entries:
             log.info("worker %s took over %d pending entries", self.consumer, len(entries))
         return entries
-
-    async def _handle(self, entries: list[Entry]) -> None:
-        for entry_id, fields in entries:
-            await self._inbox.drain(int(fields[b"chat_id"]))
-            await self._stream.redis.xack(self._stream.name, self._stream.group, entry_id)
 
 
 async def sweep(inbox: InboxProcessor, clock: Clock) -> None:
@@ -134,6 +201,36 @@ async def sweep_until(
             await sweep(inbox, clock)
         except (SQLAlchemyError, OSError) as exc:
             log.warning("sweep failed: %s", type(exc).__name__)
+        try:
+            await asyncio.wait_for(stop.wait(), every.total_seconds())
+        except TimeoutError:
+            continue
+
+
+async def run_timers_when_leading(
+    services: Services,
+    redis: Redis,
+    key_prefix: str,
+    holder: str,
+    stop: asyncio.Event,
+    every: timedelta,
+    lease: timedelta,
+) -> None:
+    """Tick the dispatcher while this process holds the timer lease, until `stop`."""
+    hold = redis.register_script(_HOLD_LEASE)
+    key = f"{key_prefix}timers:lease"
+    retention_due: datetime | None = None
+    leading = False
+    while not stop.is_set():
+        try:
+            held = await hold(keys=[key], args=[holder, int(lease.total_seconds() * 1000)])
+            if bool(held) != leading:
+                leading = bool(held)
+                log.info("%s %s the timers", holder, "runs" if leading else "no longer runs")
+            if leading:
+                retention_due = await tick(services, retention_due)
+        except Exception:  # a failing tick is logged and retried, never fatal
+            log.exception("timer tick failed")
         try:
             await asyncio.wait_for(stop.wait(), every.total_seconds())
         except TimeoutError:

@@ -41,7 +41,7 @@ def test_the_validation_would_catch_a_broken_file(compose: dict) -> None:
 
 
 def test_the_expected_services_exist(compose: dict) -> None:
-    assert set(compose["services"]) == {"bot", "dashboard", "rasa", "redis", "postgres"}
+    assert set(compose["services"]) == {"bot", "worker", "dashboard", "rasa", "redis", "postgres"}
     assert compose["services"]["rasa"]["image"] == "rasa/rasa:3.6.21-full"
     rasa_command = " ".join(compose["services"]["rasa"]["command"])
     assert "rasa train nlu" in rasa_command and "rasa run --enable-api" in rasa_command
@@ -62,7 +62,7 @@ def interpolate(value: str) -> str:
     return re.sub(r"\$\{(\w+)(:\?[^}]*)?\}", lambda match: samples[match.group(1)], value)
 
 
-@pytest.mark.parametrize("service", ["bot", "dashboard"])
+@pytest.mark.parametrize("service", ["bot", "worker", "dashboard"])
 def test_dashboard_environment_is_accepted_by_the_settings(compose: dict, service: str) -> None:
     environment = {
         name: interpolate(str(value))
@@ -100,3 +100,19 @@ def test_bot_waits_for_healthy_dependencies(compose: dict) -> None:
     }
     for name in depends:
         assert "healthcheck" in compose["services"][name]
+
+
+def test_workers_scale_and_reach_the_same_services_as_the_bot(compose: dict) -> None:
+    worker = compose["services"]["worker"]
+    assert worker["command"] == ["sleutelbrug", "worker"]
+    assert worker["deploy"]["replicas"] >= 2
+    assert "ports" not in worker and "container_name" not in worker  # or it could not scale
+    bot = compose["services"]["bot"]["environment"]
+    for name in ("DATABASE_URL", "REDIS_URL", "RASA_URL", "MESSAGE_KEYS", "TELEGRAM_BOT_TOKEN"):
+        assert worker["environment"][name] == bot[name]
+    assert {name: spec["condition"] for name, spec in worker["depends_on"].items()} == {
+        "bot": "service_started",
+        "postgres": "service_healthy",
+        "redis": "service_healthy",
+        "rasa": "service_healthy",
+    }

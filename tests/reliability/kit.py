@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -56,6 +57,8 @@ WORKER_READY_TIMEOUT = 60.0
 WORKER_STOP_TIMEOUT = 15.0
 # Nothing listens here: the relay path never asks Rasa.
 NO_RASA_URL = "http://127.0.0.1:9"
+FORKED = re.compile(r"forked (\d+)")
+READY = re.compile(r"worker \S+-(\d+) ready")
 
 
 @dataclass
@@ -65,61 +68,124 @@ class Pair:
     newcomer: SimUser
     sleutelpersoon: SimUser
     sent: list[str] = field(default_factory=list)
+    # The newcomer's message id of each text sent: what the outbox copies.
+    message_ids: dict[str, int] = field(default_factory=dict)
 
     async def send(self, number: int) -> None:
         text = f"{self.newcomer.first_name} {number}"
-        await self.newcomer.send_text(text)
+        message = await self.newcomer.send_text(text)
         self.sent.append(text)
+        self.message_ids[text] = message.message_id
 
     def copies(self) -> list[str]:
         """What reached the sleutelpersoon, in the order it arrived."""
         return [message.text or "" for message in self.sleutelpersoon.received()]
 
 
-class WorkerProcess:
-    """One `sleutelbrug worker` process; its log goes to `log_path`."""
+class WorkerZygote:
+    """Forks worker processes from one that has imported the bot already (worker_zygote.py):
+    a restart takes a fraction of a second instead of seconds of imports."""
 
-    def __init__(self, environment: dict[str, str], bot_api_url: str, log_path: Path) -> None:
+    def __init__(self, environment: dict[str, str], log_path: Path) -> None:
         self._environment = environment
-        self._bot_api_url = bot_api_url
         self._log_path = log_path
         self._process: asyncio.subprocess.Process | None = None
+        self._reading: asyncio.Task[None] | None = None
+        self._forked: asyncio.Queue[int] = asyncio.Queue()
+        self._ready: dict[int, asyncio.Future[None]] = {}
+        self._asking = asyncio.Lock()
 
     async def start(self) -> None:
-        """Start it and wait until it reads the stream."""
         with self._log_path.open("ab") as log:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bot.cli",
-                "worker",
-                "--claim-seconds",
-                str(CLAIM_SECONDS),
-                "--bot-api-url",
-                self._bot_api_url,
+                "tests.reliability.worker_zygote",
                 cwd=PROJECT_ROOT,
                 env=self._environment,
+                stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=log,
             )
-        assert self._process.stdout is not None
-        line = await asyncio.wait_for(self._process.stdout.readline(), WORKER_READY_TIMEOUT)
-        assert b"ready" in line, f"worker did not start; see {self._log_path}"
+        self._reading = asyncio.create_task(self._read())
+
+    async def fork(self, arguments: list[str], log_path: Path) -> int:
+        """A new worker's pid; it is not ready yet (see `ready`)."""
+        assert self._process is not None and self._process.stdin is not None
+        async with self._asking:
+            request = {"argv": arguments, "log": str(log_path)}
+            self._process.stdin.write(json.dumps(request).encode() + b"\n")
+            await self._process.stdin.drain()
+            return await asyncio.wait_for(self._forked.get(), WORKER_READY_TIMEOUT)
+
+    async def ready(self, pid: int) -> None:
+        await asyncio.wait_for(self._ready_of(pid), WORKER_READY_TIMEOUT)
+
+    async def stop(self) -> None:
+        if self._process is None or self._process.stdin is None:
+            return
+        self._process.stdin.close()
+        await asyncio.wait_for(self._process.wait(), WORKER_STOP_TIMEOUT)
+        if self._reading is not None:
+            await self._reading
+
+    def _ready_of(self, pid: int) -> asyncio.Future[None]:
+        return self._ready.setdefault(pid, asyncio.get_running_loop().create_future())
+
+    async def _read(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        # Several processes write to this pipe, each line in two writes (text, newline), so
+        # lines can come out joined; each write on its own is whole.
+        async for raw in self._process.stdout:
+            for pid in FORKED.findall(raw.decode()):
+                self._forked.put_nowait(int(pid))
+            for pid in READY.findall(raw.decode()):
+                self._ready_of(int(pid)).set_result(None)
+
+
+class WorkerProcess:
+    """One `sleutelbrug worker` process, forked by the zygote; its log goes to `log_path`."""
+
+    def __init__(self, zygote: WorkerZygote, bot_api_url: str, log_path: Path) -> None:
+        self._zygote = zygote
+        self._bot_api_url = bot_api_url
+        self._log_path = log_path
+        self._pid: int | None = None
+
+    async def start(self) -> None:
+        """Start it and wait until it reads the stream."""
+        arguments = ["worker", "--claim-seconds", str(CLAIM_SECONDS)]
+        arguments += ["--bot-api-url", self._bot_api_url]
+        self._pid = await self._zygote.fork(arguments, self._log_path)
+        await self._zygote.ready(self._pid)
 
     async def kill(self) -> None:
         """SIGKILL: no cleanup, no acknowledgement, no commit of what it was doing."""
-        assert self._process is not None
-        self._process.send_signal(signal.SIGKILL)
-        await self._process.wait()
+        assert self._pid is not None
+        os.kill(self._pid, signal.SIGKILL)
+        await self._gone(WORKER_STOP_TIMEOUT)
 
     async def stop(self) -> None:
-        if self._process is None or self._process.returncode is not None:
+        if self._pid is None:
             return
-        self._process.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGTERM)
         try:
-            await asyncio.wait_for(self._process.wait(), WORKER_STOP_TIMEOUT)
+            await self._gone(WORKER_STOP_TIMEOUT)
         except TimeoutError:
             await self.kill()
+
+    async def _gone(self, within: float) -> None:
+        """Wait until the process no longer exists (the kernel reaps it at once)."""
+
+        async def gone() -> bool:
+            try:
+                os.kill(self._pid or 0, 0)
+            except ProcessLookupError:
+                return True
+            return False
+
+        await eventually(gone, within, f"worker {self._pid} gone")
 
 
 class StatusLog:
@@ -333,17 +399,19 @@ async def deployment(
         "DATA_DIR": str(log_dir / "data"),
         "LOG_LEVEL": "INFO",
     }
+    zygote = WorkerZygote(environment, log_dir / "zygote.log")
     started: list[WorkerProcess] = []
     try:
         async with (
             Sandbox(token=SANDBOX_TOKEN, flood_limits=None, webhook_retry_delay=0.2) as sandbox,
             serving(answers, "127.0.0.1", 0, "receiver") as base_url,
         ):
+            await zygote.start()
             log_number = iter(range(1_000_000))
 
             def make_worker() -> WorkerProcess:
                 path = log_dir / f"worker-{next(log_number)}.log"
-                return WorkerProcess(environment, sandbox.base_url, path)
+                return WorkerProcess(zygote, sandbox.base_url, path)
 
             started = [make_worker() for _ in range(workers)]
             await asyncio.gather(*(worker.start() for worker in started))
@@ -358,6 +426,7 @@ async def deployment(
             )
     finally:
         await asyncio.gather(*(worker.stop() for worker in started))
+        await zygote.stop()
         await engine.dispose()
         await receiver_engine.dispose()
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.intake import WORKER_GROUP
 from bot.models import InboxUpdate
-from tests.conftest import ARTIFACTS
+from tests.reliability.figures import record_figures
 from tests.reliability.kit import Deployment, Pair, TcpProxy, deployment, eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -109,8 +109,9 @@ async def test_while_the_database_is_down_the_webhook_answers_5xx_then_handles_o
         async with dep.sessions() as session:
             attempts = (await session.scalars(select(InboxUpdate.attempts))).all()
         assert list(attempts) == [1, 1]
-    (ARTIFACTS / "reliability-database-outage.txt").write_text(
-        f"database outage: {len(refused)} deliveries answered 503, 0 answered 2xx while down; "
-        f"after it came back: 1 answered 200, handled 1 time, copies received "
-        f"{pair.copies()}\n"
+    record_figures(
+        "database-outage",
+        f"database outage: {len(refused)} deliveries answered 503 and none 2xx while the "
+        f"database was away; after it came back 1 answered 200 and the update was handled once "
+        f"(copies received: {pair.copies()})\n",
     )
