@@ -24,8 +24,9 @@ Rules kept here:
   the outbox rows written in it are sent by the next outbox flush. Only what a handler does
   outside its transaction may happen twice or not at all: answering a button press (Telegram
   ignores a second answer) and removing the pressed message's buttons.
-- A handler that raises is not retried (the error handler asks the user to send again), so a
-  poisonous update cannot block its chat forever.
+- A handler that raises is not retried (the error handler asks the user to send again), and an
+  update that cannot be read at all (its key dropped) is skipped with an error in the log, so
+  a poisonous update cannot block its chat forever.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.clock import Clock
-from bot.crypto import MessageCipher
+from bot.crypto import CipherError, MessageCipher
 from bot.models import InboxUpdate
 
 log = logging.getLogger(__name__)
@@ -292,9 +293,16 @@ class InboxProcessor:
             return Claimed(row.update_id, row.payload_encrypted)
 
     async def _handle(self, claimed: Claimed) -> None:
-        update = Update.de_json(
-            json.loads(self._cipher.decrypt(claimed.payload_encrypted)), self._application.bot
-        )
+        try:
+            update = Update.de_json(
+                json.loads(self._cipher.decrypt(claimed.payload_encrypted)), self._application.bot
+            )
+        except (CipherError, ValueError):
+            # Its key was dropped, or it was never a readable update: no worker ever could
+            # handle it, so it must not hold up its chat.
+            log.exception("update %d cannot be read; skipped", claimed.update_id)
+            await self._mark_after_handling(claimed.update_id)
+            return
         # Started before the handling context is set, so its commits never mark the update.
         renewing = asyncio.create_task(self._renew_claim(claimed.update_id))
         handling = _Handling(claimed.update_id, self.worker, self._clock)
@@ -306,15 +314,18 @@ class InboxProcessor:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
-        if handling.marked:
-            return
+        if not handling.marked:
+            await self._mark_after_handling(claimed.update_id)
+
+    async def _mark_after_handling(self, update_id: int) -> None:
+        """Mark an update whose handling committed nothing."""
         async with self._sessions.begin() as session:
             result = cast(
                 CursorResult[Any],
-                await session.execute(_mark(claimed.update_id, self.worker, self._clock.now())),
+                await session.execute(_mark(update_id, self.worker, self._clock.now())),
             )
         if result.rowcount != 1:
-            log.warning("update %d was taken over by another worker", claimed.update_id)
+            log.warning("update %d was taken over by another worker", update_id)
 
     async def _renew_claim(self, update_id: int) -> None:
         """Extend the claim while the handler runs, so a slow handler keeps its update."""

@@ -14,6 +14,7 @@ Rules kept here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -132,11 +133,12 @@ async def poll_updates(
     backoff = 1.0
     while not stop.is_set():
         try:
-            batch: list[dict[str, Any]] = await bot.do_api_request(
-                "getUpdates",
-                api_kwargs={"offset": offset, "timeout": POLL_TIMEOUT_SECONDS},
-                read_timeout=POLL_TIMEOUT_SECONDS + 10,
+            fetched = await _unless_stopped(
+                bot.get_updates(offset=offset, timeout=POLL_TIMEOUT_SECONDS), stop
             )
+            if fetched is None:
+                return  # stopped during the long poll: the updates stay with Telegram
+            batch: list[dict[str, Any]] = [update.to_dict() for update in fetched]
             new = await store_and_announce(sessions, cipher, None, batch, clock)
         except RetryAfter as exc:
             await _pause(stop, _seconds(exc.retry_after))
@@ -152,6 +154,20 @@ async def poll_updates(
             offset = max(update["update_id"] for update in batch) + 1
         if new:
             await on_stored(new)
+
+
+async def _unless_stopped(call: Awaitable[Any], stop: asyncio.Event) -> Any | None:
+    """The call's result, or None when `stop` is set first (the call is then cancelled)."""
+    calling = asyncio.ensure_future(call)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({calling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if calling.done():
+        return calling.result()
+    calling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await calling
+    return None
 
 
 def _seconds(value: Any) -> float:

@@ -141,6 +141,8 @@ class StreamWorker:
                 await self._stream.redis.xack(self._stream.name, self._stream.group, entry_id)
         except (RedisError, SQLAlchemyError, OSError) as exc:
             log.warning("worker %s: chat not drained: %s", self.consumer, type(exc).__name__)
+        except Exception:  # a bug: logged; the entry stays pending and is tried again later
+            log.exception("worker %s: chat not drained", self.consumer)
 
     async def _sweep(self) -> None:
         """Drain chats with updates nobody holds that arrived more than a claim ago; purge."""

@@ -142,6 +142,17 @@ async def test_the_payload_is_stored_only_encrypted(bench: Bench) -> None:
     assert "deurwaarder" in CIPHER.decrypt(row.payload_encrypted)
 
 
+async def test_an_update_that_cannot_be_read_is_skipped_and_does_not_block_its_chat(
+    bench: Bench,
+) -> None:
+    dropped_key = MessageCipher(parse_keys(new_key_spec("old")))
+    await store_updates(bench.sessions, dropped_key, [text_update(1, "a")], datetime.now(UTC))
+    await bench.store(text_update(2, "b"))
+    assert await bench.processor().drain(CHAT) == 2
+    assert await bench.effects() == ["b"]
+    assert (await bench.row(1)).handled_at is not None
+
+
 async def test_a_crash_after_the_handlers_commit_leaves_the_update_handled(bench: Bench) -> None:
     await bench.store(text_update(1, "a"), text_update(2, "b"))
     bench.crash_after.add("a")
