@@ -275,12 +275,22 @@ def _start_local_rasa(settings: Settings) -> RasaServer:
     )
 
 
+def send_limits_of(settings: Settings) -> SendLimits:
+    """The flood limits the settings ask for; a third of the overall rate is kept for replies."""
+    overall = settings.telegram_messages_per_second
+    return SendLimits(
+        per_chat=settings.telegram_messages_per_chat_per_second,
+        overall=overall,
+        reserved_for_conversation=overall // 3,
+    )
+
+
 @contextlib.asynccontextmanager
 async def dependencies_for(
     settings: Settings, clock: Clock | None = None, send_limits: SendLimits | None = None
 ) -> AsyncIterator[Dependencies]:
-    """What the bot needs from outside, closed again on exit; `send_limits` are Telegram's
-    unless a test's Telegram has others."""
+    """What the bot needs from outside, closed again on exit; `send_limits` are the settings'
+    (Telegram's by default) unless a test's Telegram has others."""
     if settings.redis_url is None:
         raise SettingsError("REDIS_URL is required to run the bot alone")
     engine = create_engine_for(settings.effective_database_url)
@@ -302,7 +312,9 @@ async def dependencies_for(
                 tie_break=settings.tie_break,
             ),
             cipher=MessageCipher.from_settings(settings),
-            rate_limiter=SharedRateLimiter(redis, settings.redis_key_prefix, send_limits),
+            rate_limiter=SharedRateLimiter(
+                redis, settings.redis_key_prefix, send_limits or send_limits_of(settings)
+            ),
             retention_days=settings.retention_days,
         )
     finally:

@@ -70,6 +70,15 @@ class Settings(BaseSettings):
         default=0.5, ge=0, le=1, alias="NLU_CONFIDENCE_THRESHOLD"
     )
 
+    # Telegram's flood limits, kept by the bot itself across all its processes (bot/rate_limit.py):
+    # about one message a second per chat and thirty a second overall. Raise them only where
+    # Telegram allows more (paid broadcasts) or for a local Telegram without limits (bench/).
+    telegram_messages_per_second: int = Field(
+        default=30, ge=1, le=1000, alias="TELEGRAM_MESSAGES_PER_SECOND"
+    )
+    telegram_messages_per_chat_per_second: int = Field(
+        default=1, ge=1, le=1000, alias="TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND"
+    )
     retention_days: int = Field(default=90, ge=1, le=3650, alias="RETENTION_DAYS")
     offer_timeout_minutes: int = Field(default=10, ge=1, le=24 * 60, alias="OFFER_TIMEOUT_MINUTES")
     tie_break: TieBreak = Field(default=TieBreak.NONE, alias="TIE_BREAK")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.cli import send_limits_of
+from bot.rate_limit import SendLimits
 from bot.settings import BotMode, SettingsError, load_settings
 
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -60,6 +62,8 @@ def test_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
         ("DEMO_OFFICE_HOURS", "every day 9-5"),
         ("DEMO_OFFICE_HOURS", "mon 17:00-09:00"),
         ("DEMO_OFFICE_HOURS", ";"),
+        ("TELEGRAM_MESSAGES_PER_SECOND", "0"),
+        ("TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND", "many"),
     ],
 )
 def test_a_bad_value_names_its_variable(
@@ -96,3 +100,15 @@ def test_cli_reports_a_bad_setting_and_exits_2(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("RASA_URL", "nonsense")
     assert main(["migrate"]) == 2
     assert "RASA_URL" in capsys.readouterr().err
+
+
+def test_flood_limits_come_from_the_settings_with_a_third_kept_for_replies() -> None:
+    assert send_limits_of(load_settings()) == SendLimits(
+        per_chat=1, overall=30, reserved_for_conversation=10
+    )
+    raised = load_settings(
+        TELEGRAM_MESSAGES_PER_SECOND="300", TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND="5"
+    )
+    assert send_limits_of(raised) == SendLimits(
+        per_chat=5, overall=300, reserved_for_conversation=100
+    )
