@@ -1,0 +1,1 @@
+"""Performance benchmark of Sleutelbrug: `python -m bench [--quick]` (see bench/RESULTS.md)."""
