@@ -348,7 +348,7 @@ async def run_bot(
             dispatcher = asyncio.create_task(
                 run_dispatcher(application.bot_data[SERVICES_KEY], stop, tick_seconds)
             )
-            await _poll_and_work(application, dependencies, stop)
+            await poll_and_work(application, dependencies, stop)
             await dispatcher
         log.info("stopping")
 
@@ -460,7 +460,7 @@ async def _work_and_keep_time(
     await asyncio.gather(worker.run(stop), timers)
 
 
-async def _poll_and_work(
+async def poll_and_work(
     application: Application,  # type: ignore[type-arg]
     dependencies: Dependencies,
     stop: asyncio.Event,

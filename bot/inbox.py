@@ -60,6 +60,8 @@ DEFAULT_CLAIM = timedelta(seconds=30)
 KEEP_HANDLED = timedelta(days=2)
 # Updates that belong to no chat (e.g. poll results) share this key, so they queue together.
 NO_CHAT = 0
+# What reading JSON that is not a well-formed update raises (json, PTB's de_json).
+MALFORMED = (ValueError, TypeError, KeyError, AttributeError)
 
 
 class ClaimLost(Exception):
@@ -83,7 +85,10 @@ def update_id_of(payload: Mapping[str, Any]) -> int:
 
 def chat_of(payload: Mapping[str, Any]) -> int:
     """The chat whose updates must be handled in order: the chat, else the user it comes from."""
-    update = Update.de_json(dict(payload), None)
+    try:
+        update = Update.de_json(dict(payload), None)
+    except MALFORMED:
+        return NO_CHAT  # stored all the same; handling skips it with an error in the log
     if update.effective_chat is not None:
         return update.effective_chat.id
     if update.effective_user is not None:
@@ -297,8 +302,8 @@ class InboxProcessor:
             update = Update.de_json(
                 json.loads(self._cipher.decrypt(claimed.payload_encrypted)), self._application.bot
             )
-        except (CipherError, ValueError):
-            # Its key was dropped, or it was never a readable update: no worker ever could
+        except (CipherError, *MALFORMED):
+            # Its key was dropped, or it is not a well-formed update: no worker ever could
             # handle it, so it must not hold up its chat.
             log.exception("update %d cannot be read; skipped", claimed.update_id)
             await self._mark_after_handling(claimed.update_id)

@@ -3,6 +3,7 @@ clock the test moves, the machine's Redis, a real database and (when given) the 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.cli import dependencies_for
+from bot.cli import dependencies_for, poll_and_work
 from bot.crypto import new_key_spec
 from bot.dispatcher import tick
 from bot.i18n import load_all_texts
+from bot.models import InboxUpdate
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.rate_limit import SendLimits
 from bot.services import SERVICES_KEY, Services
@@ -70,6 +73,14 @@ class BotProcess:
         assert isinstance(services, Services)
         return services
 
+    async def unhandled_updates(self) -> int:
+        """Updates stored in the inbox and not handled yet."""
+        async with self.services.sessions() as session:
+            count = await session.scalar(
+                select(func.count()).where(InboxUpdate.handled_at.is_(None))
+            )
+        return count or 0
+
     async def tick(self) -> None:
         """One round of the dispatcher, as the background loop would run it."""
         await tick(self.services)
@@ -82,7 +93,8 @@ async def bot_process(
     clock: ManualClock,
     send_limits: SendLimits = NO_FLOOD_LIMITS,
 ) -> AsyncIterator[BotProcess]:
-    """Start the bot polling the sandbox; stopped again on exit (a process lifetime)."""
+    """Start the bot polling the sandbox through the durable inbox, as `sleutelbrug bot`
+    does; stopped again on exit (a process lifetime)."""
     async with dependencies_for(settings, clock, send_limits) as dependencies:
         application = build_application(
             sandbox.token,
@@ -91,14 +103,13 @@ async def bot_process(
             base_file_url=sandbox.base_file_url,
         )
         async with application:
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            await application.start()
+            stop = asyncio.Event()
+            polling = asyncio.create_task(poll_and_work(application, dependencies, stop))
             try:
                 yield BotProcess(application)
             finally:
-                await application.updater.stop()
-                await application.stop()
+                stop.set()
+                await polling
 
 
 @asynccontextmanager

@@ -110,7 +110,7 @@ async def quiet(bot: BotProcess, sandbox: Any) -> None:
     calm = 0
     while calm < 5:
         await asyncio.sleep(0.05)
-        busy = bool(sandbox.world.pending_updates) or not bot.application.update_queue.empty()
+        busy = bool(sandbox.world.pending_updates) or await bot.unhandled_updates() > 0
         calm = 0 if busy else calm + 1
     await bot.tick()
 

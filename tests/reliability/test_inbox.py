@@ -19,7 +19,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageH
 
 from bot.clock import SystemClock
 from bot.crypto import MessageCipher, new_key_spec, parse_keys
-from bot.inbox import Busy, InboxProcessor, chat_of, store_updates
+from bot.inbox import NO_CHAT, Busy, InboxProcessor, chat_of, store_updates
 from bot.models import ErasureEvent, InboxUpdate
 from bot.storage import create_engine_for, migrate, session_factory
 from sandbox import Sandbox
@@ -196,6 +196,13 @@ async def test_a_chat_held_by_another_worker_is_left_to_it(bench: Bench) -> None
         await session.execute(update_inbox(1, "w2", datetime.now(UTC) - timedelta(seconds=1)))
     assert await bench.processor("w1").drain(CHAT) == 1
     assert await bench.effects() == ["b", "a"]
+
+
+async def test_a_malformed_update_is_stored_and_skipped(bench: Bench) -> None:
+    malformed = {"update_id": 1, "message": {"chat": "not a chat"}}
+    assert await bench.store(malformed) == [(1, NO_CHAT)]
+    assert await bench.processor().drain(NO_CHAT) == 1
+    assert (await bench.row(1)).handled_at is not None
 
 
 def test_updates_are_ordered_per_chat_or_per_user() -> None:
