@@ -70,12 +70,10 @@ class StreamWorker:
         inbox: InboxProcessor,
         stream: InboxStream,
         clock: Clock,
-        sweep_every: timedelta = SWEEP_EVERY,
     ) -> None:
         self._inbox = inbox
         self._stream = stream
         self._clock = clock
-        self._sweep_every = sweep_every
         self.consumer = inbox.worker
         self.claim = inbox.claim
         self._draining = asyncio.Semaphore(CONCURRENT_CHATS)
@@ -102,7 +100,7 @@ class StreamWorker:
                     reclaim_due = now + self.claim / 2
                 if now >= sweep_due:
                     await self._sweep()
-                    sweep_due = now + self._sweep_every
+                    sweep_due = now + SWEEP_EVERY
                 room = MAX_IN_FLIGHT - len(self._in_flight)
                 if room <= 0:
                     await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
