@@ -109,6 +109,10 @@ class Sandbox:
         # Binding the socket here makes the port known before uvicorn starts (port=0 case).
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # asyncio sets TCP_NODELAY only on sockets it creates as IPPROTO_TCP; without it every
+        # answer on a kept-alive connection waits ~40 ms for the client's delayed ACK (Nagle),
+        # which Telegram does not do. Accepted sockets inherit the option (Linux).
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         listener.bind((self.host, self._requested_port))
         listener.listen(128)
         listener.setblocking(False)
