@@ -24,11 +24,14 @@ Rules kept here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
 import weakref
+from collections.abc import Collection, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum, auto
@@ -77,6 +80,22 @@ BULK_PURPOSE_KINDS = frozenset({"notice"})
 Outcome = models.OutboxOutcome
 
 
+# The chats written to in the current handler's context (`collecting_chats`), so that the
+# handler's flush looks at those chats only; the dispatcher's tick flushes every chat.
+_written_chats: ContextVar[set[int] | None] = ContextVar("outbox_written_chats", default=None)
+
+
+@contextlib.contextmanager
+def collecting_chats() -> Iterator[set[int]]:
+    """The set of chats that `enqueue` writes to while this context is open."""
+    chats: set[int] = set()
+    token = _written_chats.set(chats)
+    try:
+        yield chats
+    finally:
+        _written_chats.reset(token)
+
+
 def enqueue(
     session: AsyncSession,
     now: datetime,
@@ -99,6 +118,9 @@ def enqueue(
         attempts=0,
     )
     session.add(row)
+    written = _written_chats.get()
+    if written is not None:
+        written.add(chat_id)
     return row
 
 
@@ -167,14 +189,17 @@ class OutboxSender:
             weakref.WeakValueDictionary()
         )
 
-    async def flush(self) -> int:
-        """Send every row that is due now and whose chat no other process holds; return how
-        many this call sent. A chat that this process is already sending to is waited for,
-        so when flush returns, every chat that had a due row is done or held elsewhere."""
+    async def flush(self, chats: Collection[int] | None = None) -> int:
+        """Send every row that is due now, of `chats` (of every chat when None), and whose chat
+        no other process holds; return how many this call sent. A chat that this process is
+        already sending to is waited for, so when flush returns, every chat that had a due row
+        is done or held elsewhere."""
+        if chats is not None and not chats:
+            return 0
         lease_now = self._lease_clock.now()
         heads = [
             head
-            for head in await self._due_heads()
+            for head in await self._due_heads(chats)
             if head.claimed_until is None
             or head.claimed_until < lease_now
             or head.claimed_by == self._identity
@@ -193,25 +218,23 @@ class OutboxSender:
         async with turn, self._slots:
             return await self._drain_chat(head)
 
-    async def _due_heads(self) -> list[_Head]:
-        """The first unsent row of each chat where it is due, conversation replies first."""
+    async def _due_heads(self, chats: Collection[int] | None) -> list[_Head]:
+        """The first unsent row of each chat (of `chats`) where it is due, replies first."""
         now = self._clock.now()
+        query = select(
+            models.OutboxMessage.id,
+            models.OutboxMessage.chat_id,
+            models.OutboxMessage.purpose,
+            models.OutboxMessage.claimed_by,
+            models.OutboxMessage.claimed_until,
+        ).where(
+            models.OutboxMessage.id.in_(_first_unsent_ids()),
+            models.OutboxMessage.not_before <= now,
+        )
+        if chats is not None:
+            query = query.where(models.OutboxMessage.chat_id.in_(sorted(chats)))
         async with self._sessions() as session:
-            rows = await session.execute(
-                select(
-                    models.OutboxMessage.id,
-                    models.OutboxMessage.chat_id,
-                    models.OutboxMessage.purpose,
-                    models.OutboxMessage.claimed_by,
-                    models.OutboxMessage.claimed_until,
-                )
-                .where(
-                    models.OutboxMessage.id.in_(_first_unsent_ids()),
-                    models.OutboxMessage.not_before <= now,
-                )
-                .order_by(models.OutboxMessage.id)
-                .limit(BATCH_SIZE)
-            )
+            rows = await session.execute(query.order_by(models.OutboxMessage.id).limit(BATCH_SIZE))
             heads = [_Head(*row) for row in rows]
         return sorted(heads, key=lambda head: (priority_of(head.purpose), head.id))
 
