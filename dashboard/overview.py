@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory import FAIRNESS_PERIOD, OPEN, local_today, schedule_of
@@ -20,6 +20,8 @@ from bot.models import (
     HelpRequest,
     Offer,
     OfferStatus,
+    OutboxMessage,
+    OutboxOutcome,
     RequestStatus,
     Sleutelpersoon,
 )
@@ -255,7 +257,59 @@ async def build_overview(
                 item.waiting,
             ]
         )
-    return Overview(urgent, [waiting, queue_table, open_table, load], queue)
+    uncertain = await _uncertain_deliveries(session, viewer, own, translator)
+    return Overview(urgent, [waiting, queue_table, open_table, load, uncertain], queue)
+
+
+# Outbox purposes that belong to a conversation, and so to an organisation's coordinators.
+CONVERSATION_PURPOSES = ("relay:", "header:")
+
+
+async def _uncertain_deliveries(
+    session: AsyncSession, viewer: Viewer, own: dict[int, Sleutelpersoon], translator: Translator
+) -> Table:
+    """Messages of this organisation's conversations that the bot may not have delivered: its
+    sender stopped during the Bot API call, and the outbox never sends a message twice."""
+    _ = translator.gettext
+    table = Table(
+        "uncertain",
+        N_("Messages that may not have arrived"),
+        [
+            Column(N_("Conversation")),
+            Column(N_("Recipient")),
+            Column(N_("Written"), Kind.DATETIME),
+        ],
+        empty=N_("Every message of your conversations was delivered or is still on its way."),
+    )
+    rows = (
+        await session.execute(
+            select(OutboxMessage.purpose, OutboxMessage.sleutelpersoon_id, OutboxMessage.created_at)
+            .where(
+                OutboxMessage.outcome == OutboxOutcome.UNCERTAIN,
+                or_(*(OutboxMessage.purpose.startswith(kind) for kind in CONVERSATION_PURPOSES)),
+            )
+            .order_by(OutboxMessage.created_at)
+        )
+    ).all()
+    conversation_ids = {int(str(purpose).partition(":")[2]) for purpose, _p, _c in rows}
+    visible = {
+        conversation.id: conversation
+        for conversation in await session.scalars(
+            access.conversations(viewer).where(Conversation.id.in_(conversation_ids))
+        )
+    }
+    for purpose, person_id, created_at in rows:
+        conversation = visible.get(int(str(purpose).partition(":")[2]))
+        if conversation is None:  # another organisation's conversation
+            continue
+        recipient = (
+            own[person_id].display_name
+            if person_id is not None and person_id in own
+            else _("the newcomer")
+        )
+        table.links[len(table.rows)] = f"/conversations/{conversation.id}"
+        table.rows.append([conversation.label, recipient, created_at])
+    return table
 
 
 async def _urgent(

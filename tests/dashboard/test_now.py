@@ -19,10 +19,12 @@ from bot.models import (
     Offer,
     OfferStatus,
     OutboxMessage,
+    OutboxOutcome,
     RequestStatus,
 )
+from dashboard.web import LANGUAGE_COOKIE
 
-from .kit import NEWCOMER_IDS, Dashboard, add_person, csrf_of, dashboard
+from .kit import NEWCOMER_IDS, Dashboard, add_conversation, add_person, csrf_of, dashboard
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
@@ -135,3 +137,56 @@ async def test_a_queued_request_is_assigned_as_an_offer_within_hours(board: Dash
             select(AuditEntry).where(AuditEntry.action == AuditAction.REQUEST_ASSIGNED)
         )
         assert entry is not None and (entry.request_id, entry.sleutelpersoon_id) == (queued, amal)
+
+
+async def uncertain_row(
+    board: Dashboard, conversation_id: int, *, to_person: int | None, chat_id: int
+) -> None:
+    """An outbox row whose sender stopped during the Bot API call (bot/outbox.py)."""
+    now = board.clock.now()
+    async with board.sessions.begin() as session:
+        session.add(
+            OutboxMessage(
+                chat_id=chat_id,
+                sleutelpersoon_id=to_person,
+                method="copyMessage",
+                params={"chat_id": chat_id},
+                purpose=f"relay:{conversation_id}",
+                not_before=now,
+                created_at=now - timedelta(minutes=3),
+                sent_at=now,
+                attempts=1,
+                outcome=OutboxOutcome.UNCERTAIN,
+            )
+        )
+
+
+async def test_messages_that_may_not_have_arrived_are_shown_to_their_organisation_only(
+    board: Dashboard,
+) -> None:
+    await board.coordinator("Gemeente Breda", "bram@breda.example")
+    amal = await add_person(board, TILBURG, "Amal", telegram_user_id=1301)
+    yonas = await add_person(board, "Gemeente Breda", "Yonas", telegram_user_id=1302)
+    tilburg_talk = await add_conversation(board, amal, [("newcomer", "salam")])
+    breda_talk = await add_conversation(board, yonas, [("newcomer", "selam")])
+    async with board.signed_in("anna@tilburg.example") as anna:
+        calm = await anna.get("/now")
+        assert "Messages that may not have arrived" not in calm.text
+    await uncertain_row(board, tilburg_talk, to_person=amal, chat_id=1301)
+    await uncertain_row(board, tilburg_talk, to_person=None, chat_id=900001)
+    await uncertain_row(board, breda_talk, to_person=yonas, chat_id=1302)
+    async with board.signed_in("anna@tilburg.example") as anna:
+        page = await anna.get("/now")
+        assert "Messages that may not have arrived" in page.text
+        assert "Ask in the conversation whether it came through." in page.text
+        assert f'href="/conversations/{tilburg_talk}"' in page.text
+        assert f'href="/conversations/{breda_talk}"' not in page.text
+        table = rows((await anna.get("/now?format=csv&table=uncertain")).text)
+        assert table[0] == ["Conversation", "Recipient", "Written"]
+        assert [row[1] for row in table[1:]] == ["Amal", "the newcomer"]
+    async with board.signed_in("bram@breda.example") as bram:
+        bram.cookies.set(LANGUAGE_COOKIE, "nl")
+        page = await bram.get("/now")
+        assert "Berichten die misschien niet zijn aangekomen" in page.text
+        table = rows((await bram.get("/now?format=csv&table=uncertain")).text)
+        assert [row[1] for row in table[1:]] == ["Yonas"]
