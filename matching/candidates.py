@@ -28,7 +28,13 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from matching.office_hours import Schedule, WeeklyWindow, is_within, next_opening
+from matching.office_hours import (
+    Schedule,
+    WeeklyWindow,
+    is_within,
+    next_opening,
+    windows_contain,
+)
 
 
 class TieBreak(StrEnum):
@@ -167,8 +173,7 @@ def rank_candidates(
     candidates: list[Sleutelpersoon] = []
     for pattern, members in pool.groups_for(request.language, request.domain):
         local = now.astimezone(ZoneInfo(pattern.timezone))
-        weekday, wall_clock = local.weekday(), local.time()
-        if not any(w.weekday == weekday and w.contains(wall_clock) for w in pattern.windows):
+        if not windows_contain(pattern.windows, local):
             continue
         today = local.date()
         candidates.extend(

@@ -67,10 +67,14 @@ class Schedule:
 def is_within(schedule: Schedule, instant: datetime) -> bool:
     """True when `instant` falls inside the schedule's office hours."""
     local = _local(schedule, instant)
-    if local.date() in schedule.days_off:
-        return False
+    return local.date() not in schedule.days_off and windows_contain(schedule.windows, local)
+
+
+def windows_contain(windows: tuple[WeeklyWindow, ...], local: datetime) -> bool:
+    """True when the wall clock of `local` (a time in the windows' own zone) is inside one of
+    the weekly `windows`; days off are the caller's to check."""
     weekday, wall_clock = local.weekday(), local.time()
-    return any(w.weekday == weekday and w.contains(wall_clock) for w in schedule.windows)
+    return any(w.weekday == weekday and w.contains(wall_clock) for w in windows)
 
 
 def next_opening(schedule: Schedule, instant: datetime) -> datetime | None:
