@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from playwright.async_api import Browser, async_playwright
 from redis.asyncio import Redis
 
 from nlu.service import RasaServer, ensure_model, start_rasa_server
@@ -22,6 +23,17 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+# Debian's Chromium (scripts/setup installs it): a test tool's own browser download fails here.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -78,3 +90,16 @@ def rasa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaServer
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium through Playwright, headless, closed after the test."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()

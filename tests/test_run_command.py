@@ -21,22 +21,13 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from bot import notices
 from bot.i18n import load_all_texts
 from nlu.service import RasaServer, free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = PROJECT_ROOT / "artifacts"
 TEXTS = load_all_texts()
 
@@ -123,49 +114,34 @@ def run_command(tmp_path: Path, rasa_server: RasaServer) -> Iterator[RunningComm
 @pytest.mark.browser
 @pytest.mark.rasa
 async def test_run_command_serves_a_chat_page_that_routes_arabic_and_tigrinya(
-    run_command: RunningCommand,
+    run_command: RunningCommand, chromium: Browser
 ) -> None:
     page_url = run_command.page_url
     assert any("redis-server" in child.name() for child in run_command.children), "no Redis"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = await browser.new_page(viewport={"width": 1100, "height": 800})
-            await ask(page, page_url, "أمينة", "ar", "وصلني مكتوب من البلدية ما فهمت شو بدهم")
-            await expect(
-                page.locator(
-                    ".from-bot .text", has_text=notices.someone_will_come(TEXTS["ar"], "ar")
-                )
-            ).to_be_visible(timeout=20_000)
-            await page.screenshot(path=str(SCREENSHOTS / "run-arabic.png"))
-            await open_chat_of(page, page_url, "Amal (sleutelpersoon)")
-            amal_offer = page.locator(
-                ".from-bot .text", has_text=TEXTS["ar"].gettext("letters and forms")
-            )
-            await expect(amal_offer).to_be_visible(timeout=20_000)
-            await page.screenshot(path=str(SCREENSHOTS / "run-arabic-offer.png"))
+    page = await chromium.new_page(viewport={"width": 1100, "height": 800})
+    await ask(page, page_url, "أمينة", "ar", "وصلني مكتوب من البلدية ما فهمت شو بدهم")
+    await expect(
+        page.locator(".from-bot .text", has_text=notices.someone_will_come(TEXTS["ar"], "ar"))
+    ).to_be_visible(timeout=20_000)
+    await page.screenshot(path=str(SCREENSHOTS / "run-arabic.png"))
+    await open_chat_of(page, page_url, "Amal (sleutelpersoon)")
+    amal_offer = page.locator(".from-bot .text", has_text=TEXTS["ar"].gettext("letters and forms"))
+    await expect(amal_offer).to_be_visible(timeout=20_000)
+    await page.screenshot(path=str(SCREENSHOTS / "run-arabic-offer.png"))
 
-            await ask(page, page_url, "ሰላም", "ti", "ሓኪም ክረክብ ደልየ ቆልዓይ ሓሚሙ")
-            await expect(
-                page.locator(
-                    ".from-bot .text", has_text=notices.someone_will_come(TEXTS["ti"], "ti")
-                )
-            ).to_be_visible(timeout=20_000)
-            await page.screenshot(path=str(SCREENSHOTS / "run-tigrinya.png"))
-            await open_chat_of(page, page_url, "Tesfay (sleutelpersoon)")
-            tesfay_offer = page.locator(".from-bot .text", has_text=TEXTS["ti"].gettext("health"))
-            await expect(tesfay_offer).to_be_visible(timeout=20_000)
-            await page.locator(
-                ".inline-keyboard button", has_text=TEXTS["ti"].gettext("✅ Accept")
-            ).click()
-            await expect(
-                page.locator(".from-bot .text", has_text="ሓኪም ክረክብ ደልየ ቆልዓይ ሓሚሙ")
-            ).to_be_visible(timeout=20_000)
-            await page.screenshot(path=str(SCREENSHOTS / "run-tigrinya-accepted.png"))
-        finally:
-            await browser.close()
+    await ask(page, page_url, "ሰላም", "ti", "ሓኪም ክረክብ ደልየ ቆልዓይ ሓሚሙ")
+    await expect(
+        page.locator(".from-bot .text", has_text=notices.someone_will_come(TEXTS["ti"], "ti"))
+    ).to_be_visible(timeout=20_000)
+    await page.screenshot(path=str(SCREENSHOTS / "run-tigrinya.png"))
+    await open_chat_of(page, page_url, "Tesfay (sleutelpersoon)")
+    tesfay_offer = page.locator(".from-bot .text", has_text=TEXTS["ti"].gettext("health"))
+    await expect(tesfay_offer).to_be_visible(timeout=20_000)
+    await page.locator(".inline-keyboard button", has_text=TEXTS["ti"].gettext("✅ Accept")).click()
+    await expect(page.locator(".from-bot .text", has_text="ሓኪም ክረክብ ደልየ ቆልዓይ ሓሚሙ")).to_be_visible(
+        timeout=20_000
+    )
+    await page.screenshot(path=str(SCREENSHOTS / "run-tigrinya-accepted.png"))
 
     # Ctrl-C stops the bot, the sandbox and the embedded Redis it started.
     run_command.process.send_signal(signal.SIGINT)

@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import func, select
 
 from bot import notices
@@ -44,15 +44,6 @@ from .kit import PASSWORD
 
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 NL = load_translators()["nl"]
 EN = load_translators()["en"]
@@ -94,7 +85,7 @@ async def ask_in_tigrinya(newcomer: SimUser, question: str) -> None:
 
 @pytest.mark.browser
 async def test_a_coordinators_day_in_chromium(
-    postgres_url: str, redis, redis_key_prefix: str
+    postgres_url: str, redis, redis_key_prefix: str, chromium: Browser
 ) -> None:
     nobody_listens = f"http://127.0.0.1:{free_port()}"
     async with (
@@ -119,14 +110,7 @@ async def test_a_coordinators_day_in_chromium(
                         display_name=name, password=PASSWORD, locale=locale,
                         role=CoordinatorRole.ADMIN if admin else CoordinatorRole.COORDINATOR,
                     )  # fmt: skip
-            async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
-                )
-                try:
-                    await coordinators_day(browser, base, sandbox, clock, bot, config)
-                finally:
-                    await browser.close()
+            await coordinators_day(chromium, base, sandbox, clock, bot, config)
 
 
 async def coordinators_day(

@@ -7,22 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Browser, FilePayload, expect
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from sandbox import Sandbox, make_png
 from tests.sandbox.sandbox_testkit import AnyHandler, polling_application
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "artifacts" / "sandbox-page.png"
 LANGUAGE_KEYBOARD = InlineKeyboardMarkup(
     [
@@ -130,66 +121,51 @@ async def test_page_api_creates_users_and_chats(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.browser
-async def test_chat_page_in_chromium(sandbox: Sandbox) -> None:
-    from playwright.async_api import FilePayload, async_playwright, expect
+async def test_chat_page_in_chromium(sandbox: Sandbox, chromium: Browser) -> None:
+    async with polling_application(sandbox, echo_bot_handlers()):
+        page = await chromium.new_page(viewport={"width": 1100, "height": 800})
+        page_errors: list[str] = []
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        await page.goto(sandbox.page_url)
 
-    async with (
-        polling_application(sandbox, echo_bot_handlers()),
-        async_playwright() as playwright,
-    ):
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        # Create an Arabic-speaking newcomer; like on Telegram she first presses START.
+        await page.fill("input[name=first_name]", "أمينة")
+        await page.fill("input[name=language_code]", "ar")
+        await page.click("#new-user-form button[type=submit]")
+        await page.wait_for_url("**/?user=*")
+        await page.click("#start-button")
+        await expect(page.locator(".from-bot .text").first).to_have_text("Welkom! Schrijf iets.")
+
+        await page.fill("#message-input", "عندي رسالة من البلدية")
+        await page.press("#message-input", "Enter")
+        own_bubble = page.locator(".from-user .text", has_text="عندي رسالة من البلدية")
+        await expect(own_bubble).to_have_css("direction", "rtl")
+        await expect(page.locator("#message-input")).to_have_attribute("dir", "auto")
+        echo = page.locator(".from-bot .text", has_text="Echo: عندي رسالة من البلدية")
+        await expect(echo).to_have_css("direction", "ltr")
+        await expect(echo.locator("b")).to_have_text("Echo")
+
+        await page.locator(".inline-keyboard button", has_text="العربية").click()
+        await expect(page.locator(".from-bot .text", has_text="Gekozen: lang:ar")).to_be_visible()
+        await expect(page.locator("#toast")).to_have_text("Taal opgeslagen")
+
+        photo: FilePayload = {
+            "name": "brief.png",
+            "mimeType": "image/png",
+            "buffer": make_png(96, 64),
+        }
+        await page.set_input_files("#file-input", files=[photo])
+        bot_photo = page.locator(".from-bot img.photo")
+        await expect(bot_photo).to_be_visible()
+        await page.wait_for_function(
+            "() => [...document.querySelectorAll('img.photo')]"
+            ".every(image => image.complete && image.naturalWidth === 96)"
         )
-        try:
-            page = await browser.new_page(viewport={"width": 1100, "height": 800})
-            page_errors: list[str] = []
-            page.on("pageerror", lambda error: page_errors.append(str(error)))
-            await page.goto(sandbox.page_url)
+        await expect(page.locator(".from-bot .caption")).to_have_text("Foto ontvangen")
 
-            # Create an Arabic-speaking newcomer; like on Telegram she first presses START.
-            await page.fill("input[name=first_name]", "أمينة")
-            await page.fill("input[name=language_code]", "ar")
-            await page.click("#new-user-form button[type=submit]")
-            await page.wait_for_url("**/?user=*")
-            await page.click("#start-button")
-            await expect(page.locator(".from-bot .text").first).to_have_text(
-                "Welkom! Schrijf iets."
-            )
-
-            await page.fill("#message-input", "عندي رسالة من البلدية")
-            await page.press("#message-input", "Enter")
-            own_bubble = page.locator(".from-user .text", has_text="عندي رسالة من البلدية")
-            await expect(own_bubble).to_have_css("direction", "rtl")
-            await expect(page.locator("#message-input")).to_have_attribute("dir", "auto")
-            echo = page.locator(".from-bot .text", has_text="Echo: عندي رسالة من البلدية")
-            await expect(echo).to_have_css("direction", "ltr")
-            await expect(echo.locator("b")).to_have_text("Echo")
-
-            await page.locator(".inline-keyboard button", has_text="العربية").click()
-            await expect(
-                page.locator(".from-bot .text", has_text="Gekozen: lang:ar")
-            ).to_be_visible()
-            await expect(page.locator("#toast")).to_have_text("Taal opgeslagen")
-
-            photo: FilePayload = {
-                "name": "brief.png",
-                "mimeType": "image/png",
-                "buffer": make_png(96, 64),
-            }
-            await page.set_input_files("#file-input", files=[photo])
-            bot_photo = page.locator(".from-bot img.photo")
-            await expect(bot_photo).to_be_visible()
-            await page.wait_for_function(
-                "() => [...document.querySelectorAll('img.photo')]"
-                ".every(image => image.complete && image.naturalWidth === 96)"
-            )
-            await expect(page.locator(".from-bot .caption")).to_have_text("Foto ontvangen")
-
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(SCREENSHOT))
-            assert page_errors == []
-        finally:
-            await browser.close()
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOT))
+        assert page_errors == []
 
     [amina] = [sandbox.user(user_id) for user_id in sandbox.world.users]
     assert amina.language_code == "ar"
