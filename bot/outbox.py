@@ -153,6 +153,16 @@ class _Head:
     claimed_until: datetime | None
 
 
+# Purpose kinds whose reference is a conversation id ("header:<id>", "relay:<id>").
+CONVERSATION_PURPOSE_KINDS = ("header", "relay")
+
+
+def conversation_of_purpose(purpose: str | None) -> int | None:
+    """The conversation a row belongs to, when its purpose names one."""
+    kind, _, ref = (purpose or "").partition(":")
+    return int(ref) if kind in CONVERSATION_PURPOSE_KINDS else None
+
+
 def priority_of(purpose: str | None) -> Priority:
     kind = (purpose or "").partition(":")[0]
     return Priority.BULK if kind in BULK_PURPOSE_KINDS else Priority.CONVERSATION
@@ -496,7 +506,7 @@ class OutboxSender:
             offer = await session.get(models.Offer, int(ref))
             if offer is not None:
                 offer.telegram_message_id = message_id
-        elif kind in ("header", "relay"):
+        elif kind in CONVERSATION_PURPOSE_KINDS:
             conversation = await session.get(models.Conversation, int(ref))
             if conversation is None:
                 return

@@ -25,6 +25,7 @@ from bot.models import (
     RequestStatus,
     Sleutelpersoon,
 )
+from bot.outbox import CONVERSATION_PURPOSE_KINDS, conversation_of_purpose
 from dashboard import access
 from dashboard.access import Viewer
 from dashboard.i18n import N_, Translator
@@ -261,10 +262,6 @@ async def build_overview(
     return Overview(urgent, [waiting, queue_table, open_table, load, uncertain], queue)
 
 
-# Outbox purposes that belong to a conversation, and so to an organisation's coordinators.
-CONVERSATION_PURPOSES = ("relay:", "header:")
-
-
 async def _uncertain_deliveries(
     session: AsyncSession, viewer: Viewer, own: dict[int, Sleutelpersoon], translator: Translator
 ) -> Table:
@@ -286,12 +283,17 @@ async def _uncertain_deliveries(
             select(OutboxMessage.purpose, OutboxMessage.sleutelpersoon_id, OutboxMessage.created_at)
             .where(
                 OutboxMessage.outcome == OutboxOutcome.UNCERTAIN,
-                or_(*(OutboxMessage.purpose.startswith(kind) for kind in CONVERSATION_PURPOSES)),
+                or_(
+                    *(
+                        OutboxMessage.purpose.startswith(f"{kind}:")
+                        for kind in CONVERSATION_PURPOSE_KINDS
+                    )
+                ),
             )
             .order_by(OutboxMessage.created_at)
         )
     ).all()
-    conversation_ids = {int(str(purpose).partition(":")[2]) for purpose, _p, _c in rows}
+    conversation_ids = {conversation_of_purpose(purpose) for purpose, _p, _c in rows}
     visible = {
         conversation.id: conversation
         for conversation in await session.scalars(
@@ -299,7 +301,8 @@ async def _uncertain_deliveries(
         )
     }
     for purpose, person_id, created_at in rows:
-        conversation = visible.get(int(str(purpose).partition(":")[2]))
+        conversation_id = conversation_of_purpose(purpose)
+        conversation = visible.get(conversation_id) if conversation_id is not None else None
         if conversation is None:  # another organisation's conversation
             continue
         recipient = (
