@@ -18,7 +18,14 @@ from babel import Locale
 from babel.dates import format_time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -152,9 +159,8 @@ async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        newcomer = await access.newcomer_of_user(session, user.id)
+        newcomer = await _newcomer_or_refuse(services, session, now, user)
         if newcomer is None:
-            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         conversation = await services.handover.open_conversation_of_newcomer(session, newcomer)
         if conversation is not None:
@@ -170,9 +176,8 @@ async def skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        newcomer = await access.newcomer_of_user(session, user.id)
+        newcomer = await _newcomer_or_refuse(services, session, now, user)
         if newcomer is None:
-            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         conversation = await services.handover.pending_feedback(session, newcomer)
         if conversation is not None:
@@ -188,9 +193,8 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        person = await access.sleutelpersoon_of_user(session, user.id)
+        person = await _sleutelpersoon_or_refuse(services, session, now, user)
         if person is None:
-            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         texts = services.handover.texts_for(person.locale)
         conversations = await access.open_conversations_of(session, person)
@@ -216,9 +220,8 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        person = await access.sleutelpersoon_of_user(session, user.id)
+        person = await _sleutelpersoon_or_refuse(services, session, now, user)
         if person is None:
-            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         conversation = await _target_conversation(session, person, message)
         if conversation is None:
@@ -241,9 +244,8 @@ async def handback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        person = await access.sleutelpersoon_of_user(session, user.id)
+        person = await _sleutelpersoon_or_refuse(services, session, now, user)
         if person is None:
-            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         texts = services.handover.texts_for(person.locale)
         note = " ".join(context.args or []).strip()
@@ -265,9 +267,8 @@ async def signal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        person = await access.sleutelpersoon_of_user(session, user.id)
+        person = await _sleutelpersoon_or_refuse(services, session, now, user)
         if person is None:
-            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         texts = services.handover.texts_for(person.locale)
         conversation = await _target_conversation(session, person, message)
@@ -292,9 +293,8 @@ async def away(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        person = await access.sleutelpersoon_of_user(session, user.id)
+        person = await _sleutelpersoon_or_refuse(services, session, now, user)
         if person is None:
-            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         texts = services.handover.texts_for(person.locale)
         argument = (context.args or [""])[0].strip().lower()
@@ -319,9 +319,8 @@ async def hours(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        person = await access.sleutelpersoon_of_user(session, user.id)
+        person = await _sleutelpersoon_or_refuse(services, session, now, user)
         if person is None:
-            await _not_for_you(services, session, now, user.id, user.language_code)
             return
         texts = services.handover.texts_for(person.locale)
         day_names = Locale.parse(texts.locale).days["format"]["wide"]
@@ -808,20 +807,36 @@ def _say(
     enqueue(session, now, chat_id, "sendMessage", params)
 
 
-async def _not_for_you(
-    services: Services,
-    session: AsyncSession,
-    now: datetime,
-    user_id: int,
-    language_code: str | None,
+async def _sleutelpersoon_or_refuse(
+    services: Services, session: AsyncSession, now: datetime, user: User
+) -> Sleutelpersoon | None:
+    """The sleutelpersoon writing a sleutelpersoon's command; anyone else is told it is not
+    for them, in their own language."""
+    person = await access.sleutelpersoon_of_user(session, user.id)
+    if person is None:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        _not_for_you(services, session, now, user, newcomer.locale if newcomer else None)
+    return person
+
+
+async def _newcomer_or_refuse(
+    services: Services, session: AsyncSession, now: datetime, user: User
+) -> Newcomer | None:
+    """The newcomer writing a newcomer's command; anyone else is told it is not for them, in
+    their own language."""
+    newcomer = await access.newcomer_of_user(session, user.id)
+    if newcomer is None:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        _not_for_you(services, session, now, user, person.locale if person else None)
+    return newcomer
+
+
+def _not_for_you(
+    services: Services, session: AsyncSession, now: datetime, user: User, locale: str | None
 ) -> None:
     """A command for another role: say so plainly, in the user's language, and do nothing."""
-    newcomer = await access.newcomer_of_user(session, user_id)
-    person = await access.sleutelpersoon_of_user(session, user_id)
-    locale = (
-        person.locale if person else newcomer.locale if newcomer else suggest_locale(language_code)
-    )
-    _say(session, now, user_id, notices.not_for_you(services.handover.texts_for(locale)))
+    texts = services.handover.texts_for(locale or suggest_locale(user.language_code))
+    _say(session, now, user.id, notices.not_for_you(texts))
 
 
 async def _answer(query: CallbackQuery, alert: str | None = None) -> None:
