@@ -8,6 +8,7 @@ COPY bot ./bot
 COPY nlu ./nlu
 COPY matching ./matching
 COPY sandbox ./sandbox
+COPY dashboard ./dashboard
 COPY locales ./locales
 # Editable, so that locales/ and the migrations are found next to the code.
 RUN pip install --no-cache-dir -e .

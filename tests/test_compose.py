@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -116,3 +117,15 @@ def test_workers_scale_and_reach_the_same_services_as_the_bot(compose: dict) -> 
         "redis": "service_healthy",
         "rasa": "service_healthy",
     }
+
+
+def test_the_image_holds_every_package_the_distribution_declares() -> None:
+    """The bot, worker and dashboard services run the image; a package left out of it crashes them."""
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    declared = {
+        pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, flags=re.MULTILINE))
+    assert declared <= copied, f"packages missing from the Dockerfile: {sorted(declared - copied)}"
+    assert "locales" in copied, "the gettext catalogs must be in the image"
