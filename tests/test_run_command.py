@@ -25,7 +25,7 @@ from playwright.async_api import Browser, Page, expect
 
 from bot import notices
 from bot.i18n import load_all_texts
-from nlu.service import RasaServer, free_port
+from nlu.service import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = PROJECT_ROOT / "artifacts"
@@ -78,15 +78,15 @@ class RunningCommand:
 
 
 @pytest.fixture
-def run_command(tmp_path: Path, rasa_server: RasaServer) -> Iterator[RunningCommand]:
-    """`sleutelbrug run` as a child process on embedded defaults, killed if a test leaves it."""
+def run_command(tmp_path: Path) -> Iterator[RunningCommand]:
+    """`sleutelbrug run` as a child process on embedded defaults, killed if a test leaves it.
+    Nothing answers at its RASA_URL, so it starts Rasa itself, as on a fresh machine."""
     environment = {
         **os.environ,
         "DATA_DIR": str(tmp_path / "data"),
         "SANDBOX_PORT": str(free_port()),
         "DASHBOARD_PORT": str(free_port()),
-        "RASA_URL": rasa_server.url,  # the session's Rasa: the command uses one that answers
-        "NLU_CONFIDENCE_THRESHOLD": "0.3",
+        "RASA_URL": f"http://127.0.0.1:{free_port()}",
         # Round the clock, so the handover it checks happens whenever the suite runs.
         "DEMO_OFFICE_HOURS": "mon-sun 00:00-24:00",
     }
@@ -118,6 +118,7 @@ async def test_run_command_serves_a_chat_page_that_routes_arabic_and_tigrinya(
 ) -> None:
     page_url = run_command.page_url
     assert any("redis-server" in child.name() for child in run_command.children), "no Redis"
+    assert any("rasa" in " ".join(child.cmdline()) for child in run_command.children), "no Rasa"
     page = await chromium.new_page(viewport={"width": 1100, "height": 800})
     await ask(page, page_url, "أمينة", "ar", "وصلني مكتوب من البلدية ما فهمت شو بدهم")
     await expect(
@@ -143,7 +144,7 @@ async def test_run_command_serves_a_chat_page_that_routes_arabic_and_tigrinya(
     )
     await page.screenshot(path=str(SCREENSHOTS / "run-tigrinya-accepted.png"))
 
-    # Ctrl-C stops the bot, the sandbox and the embedded Redis it started.
+    # Ctrl-C stops the bot, the sandbox, the embedded Redis and the Rasa server it started.
     run_command.process.send_signal(signal.SIGINT)
     exit_code = await asyncio.to_thread(run_command.process.wait, 30)
     assert exit_code == 0
