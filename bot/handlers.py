@@ -942,7 +942,9 @@ async def _accept_invite(
         select(Sleutelpersoon).where(Sleutelpersoon.invite_token_hash == token_hash)
     )
     expires = person.invite_expires_at if person is not None else None
-    if person is None or expires is None or expires < now or person.telegram_user_id:
+    # A connected profile with a live token was given a new link by its coordinator (a new
+    # phone or account): opening it moves the profile to this account.
+    if person is None or expires is None or expires < now:
         _say(
             session,
             now,

@@ -563,15 +563,40 @@ class Handover:
         for other in others:
             if kept is not None and other.id == kept.id:
                 continue
-            other.status = status
-            other.expires_at = None
-            if other.telegram_message_id is None:
-                await cancel_unsent(session, f"offer:{other.id}")
-                continue
-            person = await session.get_one(Sleutelpersoon, other.sleutelpersoon_id)
-            self._edit_offer(
-                session, now, person, other, notices.offer_taken(self.texts_for(person.locale))
+            await self._end_offer(session, now, other, status)
+
+    async def withdraw_offers_of(
+        self, session: AsyncSession, now: datetime, person: Sleutelpersoon
+    ) -> None:
+        """Withdraw a sleutelpersoon's pending offers (a coordinator deactivated or erased
+        them); a request whose offer was still running goes to the next candidate at once."""
+        pending = (
+            await session.scalars(
+                select(Offer).where(
+                    Offer.sleutelpersoon_id == person.id, Offer.status == OfferStatus.PENDING
+                )
             )
+        ).all()
+        for offer in pending:
+            was_running = offer.expires_at is not None
+            await self._end_offer(session, now, offer, OfferStatus.WITHDRAWN)
+            request = await session.get_one(HelpRequest, offer.request_id)
+            if was_running and request.status == RequestStatus.OFFERED:
+                await self.match(session, now, request)
+
+    async def _end_offer(
+        self, session: AsyncSession, now: datetime, offer: Offer, status: OfferStatus
+    ) -> None:
+        """No longer acceptable: an unsent offer is not sent, a sent one loses its buttons."""
+        offer.status = status
+        offer.expires_at = None
+        if offer.telegram_message_id is None:
+            await cancel_unsent(session, f"offer:{offer.id}")
+            return
+        person = await session.get_one(Sleutelpersoon, offer.sleutelpersoon_id)
+        self._edit_offer(
+            session, now, person, offer, notices.offer_taken(self.texts_for(person.locale))
+        )
 
     def _edit_offer(
         self, session: AsyncSession, now: datetime, person: Sleutelpersoon, offer: Offer, text: str

@@ -384,6 +384,7 @@ class AuditAction(StrEnum):
     LEAVE_REMOVED = "leave_removed"
     SLEUTELPERSOON_DEACTIVATED = "sleutelpersoon_deactivated"
     SLEUTELPERSOON_REACTIVATED = "sleutelpersoon_reactivated"
+    SLEUTELPERSOON_ERASED = "sleutelpersoon_erased"
     SLEUTELPERSOON_MOVED = "sleutelpersoon_moved"
     REQUEST_ASSIGNED = "request_assigned"
     ORGANISATION_CREATED = "organisation_created"

@@ -67,6 +67,15 @@ def hash_invite_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def issue_invite(person: Sleutelpersoon, now: datetime) -> str:
+    """Give the profile a fresh one-time invite (any earlier link stops working); return the
+    token to show once. The `/start` handler accepts only tokens made here (`INVITE_PREFIX`)."""
+    token = INVITE_PREFIX + secrets.token_urlsafe(24)
+    person.invite_token_hash = hash_invite_token(token)
+    person.invite_expires_at = now + INVITE_VALIDITY
+    return token
+
+
 def create_sleutelpersoon(
     session: AsyncSession, now: datetime, profile: NewProfile
 ) -> tuple[Sleutelpersoon, str | None]:
@@ -74,9 +83,6 @@ def create_sleutelpersoon(
     problems = profile.problems()
     if problems:
         raise ValueError("; ".join(problems))
-    token = (
-        None if profile.telegram_user_id is not None else INVITE_PREFIX + secrets.token_urlsafe(24)
-    )
     person = Sleutelpersoon(
         telegram_user_id=profile.telegram_user_id,
         display_name=profile.display_name.strip(),
@@ -93,8 +99,6 @@ def create_sleutelpersoon(
         max_open_conversations=profile.max_open_conversations,
         max_new_per_week=profile.max_new_per_week,
         active=True,
-        invite_token_hash=hash_invite_token(token) if token else None,
-        invite_expires_at=now + INVITE_VALIDITY if token else None,
         created_at=now,
         windows=[
             OfficeWindow(weekday=w.weekday, starts_at=w.start, ends_at=w.end)
@@ -102,5 +106,6 @@ def create_sleutelpersoon(
         ],
         leaves=[Leave(first_day=first, last_day=last) for first, last in profile.leaves],
     )
+    token = None if profile.telegram_user_id is not None else issue_invite(person, now)
     session.add(person)
     return person, token

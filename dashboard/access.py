@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.erasure import ERASED
 from bot.models import (
     AuditEntry,
     Conversation,
@@ -79,12 +80,32 @@ def own_people(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def sleutelpersonen(viewer: Viewer) -> Select[Sleutelpersoon]:
+    """Every profile of the organisation, erased ones included (their conversations remain)."""
     return select(Sleutelpersoon).where(own_people(viewer)).order_by(Sleutelpersoon.display_name)
 
 
+def _erased() -> ColumnElement[bool]:
+    # What `bot.erasure.erase_sleutelpersoon` leaves: a nameless tombstone that conversations
+    # and statistics still point at, no longer in any organisation's name. A managed profile
+    # always carries its organisation's name.
+    return and_(
+        Sleutelpersoon.display_name == ERASED,
+        Sleutelpersoon.organisation.is_(None),
+        Sleutelpersoon.active.is_(False),
+    )
+
+
+def managed_sleutelpersonen(viewer: Viewer) -> Select[Sleutelpersoon]:
+    """The organisation's profiles that can still be edited: not erased."""
+    return sleutelpersonen(viewer).where(~_erased())
+
+
 async def sleutelpersoon(session: AsyncSession, viewer: Viewer, person_id: int) -> Sleutelpersoon:
-    person = await session.get(Sleutelpersoon, person_id)
-    if person is None or person.organisation_id != viewer.organisation_id:
+    """A managed profile of the viewer's organisation; erased ones are gone (404)."""
+    person = await session.scalar(
+        managed_sleutelpersonen(viewer).where(Sleutelpersoon.id == person_id)
+    )
+    if person is None:
         raise NotFound
     return person
 

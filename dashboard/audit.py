@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import AuditAction, AuditEntry
@@ -43,3 +44,20 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+# Profile fields whose old and new values say who someone is; dropped when they are erased.
+PERSONAL_FIELDS = frozenset({"display_name", "gender", "circle"})
+
+
+async def forget_personal_details(session: AsyncSession, sleutelpersoon_id: int) -> None:
+    """After erasing a sleutelpersoon, their entries keep who did what and when, but no longer
+    the name, gender or community the profile had."""
+    entries = await session.scalars(
+        select(AuditEntry).where(AuditEntry.sleutelpersoon_id == sleutelpersoon_id)
+    )
+    for entry in entries:
+        if PERSONAL_FIELDS & entry.details.keys():
+            entry.details = {
+                key: value for key, value in entry.details.items() if key not in PERSONAL_FIELDS
+            }

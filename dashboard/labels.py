@@ -51,6 +51,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     AuditAction.LEAVE_REMOVED: N_("removed leave"),
     AuditAction.SLEUTELPERSOON_DEACTIVATED: N_("deactivated a sleutelpersoon"),
     AuditAction.SLEUTELPERSOON_REACTIVATED: N_("reactivated a sleutelpersoon"),
+    AuditAction.SLEUTELPERSOON_ERASED: N_("erased a sleutelpersoon"),
     AuditAction.SLEUTELPERSOON_MOVED: N_("moved a sleutelpersoon to an organisation"),
     AuditAction.REQUEST_ASSIGNED: N_("assigned a request"),
     AuditAction.ORGANISATION_CREATED: N_("created an organisation"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory import FAIRNESS_PERIOD, OPEN, local_today, schedule_of
@@ -98,6 +98,7 @@ async def build_overview(
             )
         )
     ).all()
+    held_until = await _offers_held_until(session, now, [r.id for r in pending])
     offered_to: dict[int, list[str]] = {}
     for request_id, person_id in pending_offers:
         # Names of other organisations' sleutelpersonen are not this viewer's to see.
@@ -112,7 +113,7 @@ async def build_overview(
                 label(translator, REQUEST_STATUSES, r.status),
                 r.created_at,
                 now - r.created_at,
-                r.next_match_at if r.status == RequestStatus.WAITING else None,
+                r.next_match_at if r.status == RequestStatus.WAITING else held_until.get(r.id),
                 ", ".join(offered_to.get(r.id, [])) or None,
             ]
         )
@@ -260,6 +261,34 @@ async def build_overview(
         )
     uncertain = await _uncertain_deliveries(session, viewer, own, translator)
     return Overview(urgent, [waiting, queue_table, open_table, load, uncertain], queue)
+
+
+async def _offers_held_until(
+    session: AsyncSession, now: datetime, request_ids: list[int]
+) -> dict[int, datetime]:
+    """When the offers of these requests that the outbox holds (their sleutelpersoon is outside
+    office hours, e.g. after a manual assignment) will be sent: the row's `not_before`, or the
+    recipient's next opening when the outbox has not looked at the row yet."""
+    held = (
+        await session.execute(
+            select(Offer.request_id, Offer.sleutelpersoon_id, OutboxMessage.not_before)
+            .join(OutboxMessage, OutboxMessage.sleutelpersoon_id == Offer.sleutelpersoon_id)
+            .where(
+                Offer.request_id.in_(request_ids),
+                Offer.status == OfferStatus.PENDING,
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.purpose == literal("offer:") + cast(Offer.id, String),
+            )
+        )
+    ).all()
+    found: dict[int, datetime] = {}
+    for request_id, person_id, not_before in held:
+        person = await session.get_one(Sleutelpersoon, person_id)
+        schedule = schedule_of(person, local_today(person, now))
+        opening = None if is_within(schedule, now) else next_opening(schedule, now)
+        at = max(not_before, opening) if opening is not None else not_before
+        found[request_id] = min(at, found.get(request_id, at))
+    return found
 
 
 async def _uncertain_deliveries(

@@ -8,7 +8,6 @@ one-time invite token). Office hours and leave are written to the very tables ma
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -17,12 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from bot.models import Leave, OfficeWindow, Organisation, Sleutelpersoon
-from bot.profiles import (
-    INVITE_VALIDITY,
-    NewProfile,
-    create_sleutelpersoon,
-    hash_invite_token,
-)
+from bot.profiles import NewProfile, create_sleutelpersoon
 from dashboard.i18n import N_
 from matching.office_hours import WEEKDAY_NAMES, WeeklyWindow
 
@@ -206,19 +200,31 @@ def invite(
     return person, token
 
 
-def renew_invite(person: Sleutelpersoon, now: datetime) -> str:
-    """A fresh one-time link (the old one stops working); for a lost link or a new phone."""
-    token = secrets.token_urlsafe(24)
-    person.invite_token_hash = hash_invite_token(token)
-    person.invite_expires_at = now + INVITE_VALIDITY
-    return token
+def away_changed(posted: FormData, form: ProfileForm) -> bool:
+    """Whether the coordinator changed the away date in the form: it differs from the date the
+    form was loaded with (its hidden `away_until_loaded`; a form without it counts as changed)."""
+    loaded = posted.get("away_until_loaded")
+    if not isinstance(loaded, str):
+        return True
+    try:
+        return form.away_until != (date.fromisoformat(loaded) if loaded.strip() else None)
+    except ValueError:
+        return True
 
 
-def update_profile(person: Sleutelpersoon, form: ProfileForm) -> dict[str, list[Any]]:
-    """Apply a validated form; return what changed as {field: [old, new]} for the audit log."""
+def update_profile(
+    person: Sleutelpersoon, form: ProfileForm, *, away_changed: bool = True
+) -> dict[str, list[Any]]:
+    """Apply a validated form; return what changed as {field: [old, new]} for the audit log.
+
+    The away date is also set by the sleutelpersoon (`/away` in Telegram), possibly while the
+    form was open: it changes only when the coordinator changed it in the form
+    (`away_changed`), so saving the form for another field does not undo a newer `/away`."""
     new_profile(form, windows_of_person(person), leaves_of_person(person), person.organisation)
     before = form_of_person(person)
     after = replace(form, display_name=form.display_name.strip())
+    if not away_changed:
+        after = replace(after, away_until=person.away_until)
     changes: dict[str, list[Any]] = {}
     for name in EDITABLE:
         old, new = getattr(before, name), getattr(after, name)

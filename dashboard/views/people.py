@@ -10,22 +10,24 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.directory import OPEN, local_today, schedule_of
+from bot.erasure import erase_sleutelpersoon
 from bot.i18n import SUPPORTED_LOCALES
 from bot.models import AuditAction, Conversation, Organisation, Sleutelpersoon
 from bot.profiles import DOMAINS as DOMAIN_CODES
 from bot.profiles import ROLES as ROLE_CODES
+from bot.profiles import issue_invite
 from dashboard import access, grid
-from dashboard.audit import record
+from dashboard.audit import forget_personal_details, record
 from dashboard.i18n import N_
 from dashboard.labels import DOMAINS, GENDERS, ROLES, connection, label, language_name
 from dashboard.profiles import (
     ProfileError,
     ProfileForm,
     add_leave,
+    away_changed,
     form_of_person,
     invite,
     read_form,
-    renew_invite,
     set_windows,
     update_profile,
     windows_of_person,
@@ -55,6 +57,13 @@ SAVED = {
     "deactivated": N_("The sleutelpersoon was deactivated: they get no new requests."),
     "reactivated": N_("The sleutelpersoon was reactivated."),
 }
+ERASE_NOT_CONFIRMED = N_(
+    "To erase, type the name exactly as it is shown at the top of the page. Nothing was erased."
+)
+ERASED_NOTICE = N_(
+    "The sleutelpersoon was erased: their profile, office hours and messages are gone, and "
+    "their open conversations went back to the pool."
+)
 
 
 def routes(pages: Pages) -> list[Route]:
@@ -71,7 +80,7 @@ def routes(pages: Pages) -> list[Route]:
     async def listing(ctx: Ctx) -> Response:
         translator = ctx.translator
         async with config.sessions() as session:
-            people = (await session.scalars(access.sleutelpersonen(ctx.signed_in))).all()
+            people = (await session.scalars(access.managed_sleutelpersonen(ctx.signed_in))).all()
             open_counts = dict(
                 (
                     await session.execute(
@@ -113,7 +122,13 @@ def routes(pages: Pages) -> list[Route]:
         return pages.csv_or(
             ctx,
             [table],
-            lambda: pages.render(ctx, "people.html", nav="people", table=table),
+            lambda: pages.render(
+                ctx,
+                "people.html",
+                nav="people",
+                table=table,
+                erased=ERASED_NOTICE if ctx.request.query_params.get("erased") else None,
+            ),
         )
 
     async def new_form(ctx: Ctx) -> Response:
@@ -183,6 +198,8 @@ def routes(pages: Pages) -> list[Route]:
             nav="people",
             person=person,
             form=form or form_of_person(person),
+            # On a refused form, the date it was first loaded with, so a retry still merges.
+            away_loaded=ctx.field("away_until_loaded") if form else _iso_day(person.away_until),
             errors=errors or [],
             cells=grid.cells_of(windows),
             grid_exact=grid.is_exact(windows),
@@ -208,7 +225,7 @@ def routes(pages: Pages) -> list[Route]:
             form = read_form(ctx.form)
             async with config.sessions.begin() as session:
                 person = await access.sleutelpersoon(session, ctx.signed_in, person_id)
-                changes = update_profile(person, form)
+                changes = update_profile(person, form, away_changed=away_changed(ctx.form, form))
                 if changes:
                     record(
                         session,
@@ -292,7 +309,7 @@ def routes(pages: Pages) -> list[Route]:
             person = await access.sleutelpersoon(
                 session, ctx.signed_in, int(ctx.request.path_params["person_id"])
             )
-            token = renew_invite(person, now)
+            token = issue_invite(person, now)
             record(
                 session,
                 now,
@@ -301,25 +318,27 @@ def routes(pages: Pages) -> list[Route]:
                 sleutelpersoon_id=person.id,
                 details={
                     "expires_at": _iso(person.invite_expires_at),
-                    # A new link for a new phone: the old account stops getting requests.
+                    # The connected account keeps working until the new link is opened, so a
+                    # link that is never used disconnects nobody; deactivating stops requests.
                     "replaces_telegram_account": person.telegram_user_id is not None,
                 },
             )
-            # The new link connects whoever opens it; until then nobody gets this person's
-            # offers (a lost phone must not keep receiving questions).
-            person.telegram_user_id = None
-            person.selected_conversation_id = None
         return _invite_page(ctx, person, token)
 
     async def set_active(ctx: Ctx, active: bool) -> Response:
         person_id = int(ctx.request.path_params["person_id"])
+        now = config.clock.now()
         async with config.sessions.begin() as session:
             person = await access.sleutelpersoon(session, ctx.signed_in, person_id)
             if person.active != active:
                 person.active = active
+                if not active:
+                    # Offers they have not answered go to the next candidate now, not after
+                    # their timeout (which counts only office time).
+                    await config.handover.withdraw_offers_of(session, now, person)
                 record(
                     session,
-                    config.clock.now(),
+                    now,
                     ctx.signed_in,
                     AuditAction.SLEUTELPERSOON_REACTIVATED
                     if active
@@ -327,6 +346,28 @@ def routes(pages: Pages) -> list[Route]:
                     sleutelpersoon_id=person.id,
                 )
         return back(person_id, "reactivated" if active else "deactivated")
+
+    async def erase(ctx: Ctx) -> Response:
+        person_id = int(ctx.request.path_params["person_id"])
+        now = config.clock.now()
+        async with config.sessions.begin() as session:
+            person = await access.sleutelpersoon(session, ctx.signed_in, person_id)
+            confirmed = " ".join(ctx.field("confirm_name").split()) == person.display_name
+            if confirmed:
+                await config.handover.withdraw_offers_of(session, now, person)
+                await erase_sleutelpersoon(session, now, person, config.handover)
+                await forget_personal_details(session, person.id)
+                # Only that it happened: the tombstone's id, no name or other personal data.
+                record(
+                    session,
+                    now,
+                    ctx.signed_in,
+                    AuditAction.SLEUTELPERSOON_ERASED,
+                    sleutelpersoon_id=person.id,
+                )
+        if not confirmed:
+            return await detail(ctx, 400, [ERASE_NOT_CONFIRMED])
+        return RedirectResponse("/sleutelpersonen?erased=1", 303)
 
     async def deactivate(ctx: Ctx) -> Response:
         return await set_active(ctx, False)
@@ -367,8 +408,13 @@ def routes(pages: Pages) -> list[Route]:
         Route(f"{person}/invite", pages.page(new_invite), methods=["POST"]),
         Route(f"{person}/deactivate", pages.page(deactivate), methods=["POST"]),
         Route(f"{person}/reactivate", pages.page(reactivate), methods=["POST"]),
+        Route(f"{person}/erase", pages.page(erase), methods=["POST"]),
     ]
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def _iso_day(day: date | None) -> str:
+    return day.isoformat() if day else ""

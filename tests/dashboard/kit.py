@@ -241,3 +241,35 @@ async def add_conversation(
                 )
             )
         return conversation.id
+
+
+async def add_request(
+    dashboard: Dashboard,
+    status: RequestStatus,
+    *,
+    language: str = "ar",
+    urgent: bool = False,
+    next_match_at: datetime | None = None,
+) -> int:
+    """A newcomer's finance request in `status`, asked half an hour ago."""
+    now = dashboard.clock.now()
+    async with dashboard.sessions.begin() as session:
+        newcomer = Newcomer(
+            telegram_user_id=next(NEWCOMER_IDS), locale=language, created_at=now, updated_at=now
+        )
+        session.add(newcomer)
+        await session.flush()
+        help_request = HelpRequest(
+            newcomer_id=newcomer.id,
+            language=language,
+            domain="finance",
+            status=status,
+            institutions=["cjib"],
+            urgent=urgent,
+            next_match_at=next_match_at,
+            created_at=now - timedelta(minutes=30),
+            updated_at=now,
+        )
+        session.add(help_request)
+        await session.flush()
+        return help_request.id

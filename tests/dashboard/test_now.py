@@ -15,7 +15,6 @@ from bot.models import (
     AuditAction,
     AuditEntry,
     HelpRequest,
-    Newcomer,
     Offer,
     OfferStatus,
     OutboxMessage,
@@ -24,7 +23,7 @@ from bot.models import (
 )
 from dashboard.web import LANGUAGE_COOKIE
 
-from .kit import NEWCOMER_IDS, Dashboard, add_conversation, add_person, csrf_of, dashboard
+from .kit import Dashboard, add_conversation, add_person, add_request, csrf_of, dashboard
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
@@ -38,37 +37,6 @@ async def board(database_url: str):
         yield running
 
 
-async def request(
-    board: Dashboard,
-    status: RequestStatus,
-    *,
-    language: str = "ar",
-    urgent: bool = False,
-    next_match_at: datetime | None = None,
-) -> int:
-    now = board.clock.now()
-    async with board.sessions.begin() as session:
-        newcomer = Newcomer(
-            telegram_user_id=next(NEWCOMER_IDS), locale=language, created_at=now, updated_at=now
-        )
-        session.add(newcomer)
-        await session.flush()
-        help_request = HelpRequest(
-            newcomer_id=newcomer.id,
-            language=language,
-            domain="finance",
-            status=status,
-            institutions=["cjib"],
-            urgent=urgent,
-            next_match_at=next_match_at,
-            created_at=now - timedelta(minutes=30),
-            updated_at=now,
-        )
-        session.add(help_request)
-        await session.flush()
-        return help_request.id
-
-
 def rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
 
@@ -77,8 +45,8 @@ async def test_waiting_queue_urgent_and_load(board: Dashboard) -> None:
     await add_person(board, TILBURG, "Amal", telegram_user_id=1101)
     await add_person(board, TILBURG, "Sanne", languages=("nl",), hours="sat 10:00-12:00")
     wednesday_9 = TUESDAY_10 + timedelta(hours=23)
-    waiting = await request(board, RequestStatus.WAITING, next_match_at=wednesday_9)
-    urgent = await request(board, RequestStatus.CHOOSING, urgent=True)
+    waiting = await add_request(board, RequestStatus.WAITING, next_match_at=wednesday_9)
+    urgent = await add_request(board, RequestStatus.CHOOSING, urgent=True)
     async with board.signed_in("anna@tilburg.example") as anna:
         page = await anna.get("/now")
         assert page.status_code == 200 and "Urgent: emergency words detected" in page.text
@@ -98,7 +66,7 @@ async def test_waiting_queue_urgent_and_load(board: Dashboard) -> None:
 async def test_a_queued_request_is_assigned_as_an_offer_within_hours(board: Dashboard) -> None:
     amal = await add_person(board, TILBURG, "Amal", telegram_user_id=1201)
     sanne = await add_person(board, TILBURG, "Sanne", languages=("nl",), telegram_user_id=1202)
-    queued = await request(board, RequestStatus.QUEUED)
+    queued = await add_request(board, RequestStatus.QUEUED)
     async with board.signed_in("anna@tilburg.example") as anna:
         page = await anna.get("/now")
         assert f'action="/requests/{queued}/assign"' in page.text
@@ -137,6 +105,44 @@ async def test_a_queued_request_is_assigned_as_an_offer_within_hours(board: Dash
             select(AuditEntry).where(AuditEntry.action == AuditAction.REQUEST_ASSIGNED)
         )
         assert entry is not None and (entry.request_id, entry.sleutelpersoon_id) == (queued, amal)
+
+
+async def test_an_offer_held_until_office_hours_shows_when_it_will_be_offered(
+    board: Dashboard,
+) -> None:
+    amal = await add_person(board, TILBURG, "Amal", hours="mon 09:00-17:00", telegram_user_id=1251)
+    queued = await add_request(board, RequestStatus.QUEUED)
+    next_monday_9 = datetime(2026, 12, 14, 9, 0, tzinfo=AMSTERDAM)
+    async with board.signed_in("anna@tilburg.example") as anna:
+        token = await csrf_of(anna, "/now")
+        assigned = await anna.post(
+            f"/requests/{queued}/assign", data={"csrf_token": token, "sleutelpersoon_id": amal}
+        )
+        assert assigned.status_code == 303
+
+        async def offered_at() -> str:
+            table = rows((await anna.get("/now?format=csv&table=waiting")).text)
+            by_request = {row[0]: row for row in table[1:]}
+            assert by_request[f"#{queued}"][7] == "Amal"
+            return by_request[f"#{queued}"][6]
+
+        # Before the outbox has looked at it: Amal's next hours, as the outbox will decide.
+        assert await offered_at() == next_monday_9.isoformat(timespec="minutes")
+        # The outbox held it until a later time (e.g. she took leave on Monday): that time.
+        async with board.sessions.begin() as session:
+            held = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.purpose.startswith("offer:"))
+            )
+            assert held is not None and held.sent_at is None
+            held.not_before = next_monday_9 + timedelta(days=7)
+        assert await offered_at() == (next_monday_9 + timedelta(days=7)).isoformat(
+            timespec="minutes"
+        )
+        # Sent: no longer held, so nothing is shown.
+        async with board.sessions.begin() as session:
+            sent = await session.get_one(OutboxMessage, held.id)
+            sent.sent_at = board.clock.now()
+        assert await offered_at() == ""
 
 
 async def uncertain_row(
