@@ -26,7 +26,7 @@ from bot.handover import (
     Handover,
     HandoverPolicy,
 )
-from bot.i18n import Texts
+from bot.i18n import SUPPORTED_LOCALES, Texts, isolate
 from bot.nlu_guard import GuardedClassifier
 from bot.outbox import OutboxSender
 from bot.rate_limit import SharedRateLimiter, TelegramRateLimiter
@@ -119,15 +119,31 @@ def build_application(
     return application
 
 
+def command_menu(texts: Texts) -> list[BotCommand]:
+    """Newcomers' commands as Telegram's menu lists them, described in one language."""
+    return [
+        BotCommand("start", texts.gettext("Start again")),
+        BotCommand("language", texts.gettext("Choose your language")),
+        BotCommand("preferences", texts.gettext("Choose who helps you")),
+        BotCommand("done", texts.gettext("My question is answered")),
+        BotCommand("privacy", texts.gettext("What is kept about me")),
+        BotCommand("delete", texts.gettext("Delete my data")),
+    ]
+
+
 async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """Show the commands in Telegram's menu, named in all four languages."""
+    """Show the commands in Telegram's menu in the user's language; a user whose Telegram
+    speaks none of ours (Telegram has no Tigrinya interface) sees all four descriptions."""
+    services = application.bot_data[SERVICES_KEY]
+    assert isinstance(services, Services)
+    menus = [command_menu(services.texts[locale]) for locale in SUPPORTED_LOCALES]
+    for locale, menu in zip(SUPPORTED_LOCALES, menus, strict=True):
+        await application.bot.set_my_commands(menu, language_code=locale)
     await application.bot.set_my_commands(
         [
-            BotCommand("start", "Start / ابدأ / ጀምር / Begin"),
-            BotCommand("language", "Language / اللغة / ቋንቋ / Taal"),
-            BotCommand("preferences", "Preferences / التفضيلات / ምርጫታት / Voorkeuren"),
-            BotCommand("done", "Done / انتهيت / ወዲአ / Klaar"),
-            BotCommand("privacy", "Privacy / الخصوصية / ውልቃዊ ሓበሬታ / Privacy"),
-            BotCommand("delete", "Delete my data / احذف بياناتي / ሓበሬታይ ደምስስ / Verwijder"),
+            BotCommand(
+                same[0].command, " / ".join(isolate(command.description) for command in same)
+            )
+            for same in zip(*menus, strict=True)
         ]
     )

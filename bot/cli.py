@@ -16,11 +16,12 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
+from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.app import Dependencies, build_application, register_commands
@@ -33,6 +34,7 @@ from bot.handover import HandoverPolicy
 from bot.i18n import load_all_texts
 from bot.inbox import DEFAULT_CLAIM, InboxProcessor
 from bot.intake import WEBHOOK_PATH, InboxStream, poll_updates, webhook_app
+from bot.models import Organisation
 from bot.nlu_guard import GuardedClassifier
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.rate_limit import SendLimits, SharedRateLimiter
@@ -93,7 +95,18 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--roles", default="", help="comma-separated Pharos roles")
     add.add_argument("--gender", choices=["f", "m"])
     add.add_argument("--circle", help="their own town or community")
-    add.add_argument("--organisation")
+    add.add_argument(
+        "--organisation",
+        help="the organisation whose coordinators manage them (it must exist: the dashboard "
+        "or `sleutelbrug coordinator add` creates it)",
+    )
+    add.add_argument(
+        "--leave",
+        action="append",
+        default=[],
+        metavar="FIRST[/LAST]",
+        help="days away, e.g. 2026-12-24/2027-01-02 or 2026-12-31; may be repeated",
+    )
     add.add_argument("--paid", action="store_true", help="paid staff (default: volunteer)")
     add.add_argument("--works-on-public-holidays", action="store_true")
     add.add_argument("--max-open", type=int, default=3, help="maximum open conversations")
@@ -158,15 +171,16 @@ def add_sleutelpersoon(settings: Settings, arguments: argparse.Namespace) -> int
             works_on_public_holidays=arguments.works_on_public_holidays,
             max_open_conversations=arguments.max_open,
             max_new_per_week=arguments.max_per_week,
+            leaves=tuple(_leave_of(text) for text in arguments.leave),
         )
         problems = profile.problems()
         if problems:
             raise ValueError("; ".join(problems))
+        migrate(settings.effective_database_url)
+        token = asyncio.run(_store_profile(settings, profile))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    migrate(settings.effective_database_url)
-    token = asyncio.run(_store_profile(settings, profile))
     print(f"Invite link (valid 7 days): https://t.me/{arguments.bot_username}?start={token}")
     print(f"In the sandbox, send as the sleutelpersoon: /start {token}")
     return 0
@@ -180,11 +194,37 @@ async def _rotate_keys(settings: Settings) -> int:
         await engine.dispose()
 
 
+def _leave_of(text: str) -> tuple[date, date]:
+    """`2026-12-24/2027-01-02` (first and last day away) or a single day `2026-12-31`."""
+    first, _, last = text.partition("/")
+    try:
+        return date.fromisoformat(first.strip()), date.fromisoformat((last or first).strip())
+    except ValueError:
+        raise ValueError(
+            f"leave: {text!r} is not FIRST/LAST or one day, e.g. 2026-12-24/2027-01-02"
+        ) from None
+
+
 async def _store_profile(settings: Settings, profile: NewProfile) -> str | None:
+    """Store the profile, linked to its organisation, which must exist (ValueError if not)."""
     engine = create_engine_for(settings.effective_database_url)
     try:
         async with session_factory(engine).begin() as session:
-            _person, token = create_sleutelpersoon(session, SystemClock().now(), profile)
+            organisation = None
+            if profile.organisation is not None:
+                name = " ".join(profile.organisation.split())
+                organisation = await session.scalar(
+                    select(Organisation).where(Organisation.name == name)
+                )
+                if organisation is None:
+                    raise ValueError(
+                        f"organisation: there is no organisation named {name!r}; create it "
+                        "in the dashboard or with `sleutelbrug coordinator add --organisation`"
+                    )
+            person, token = create_sleutelpersoon(session, SystemClock().now(), profile)
+            if organisation is not None:
+                person.organisation = organisation.name
+                person.organisation_id = organisation.id
         return token
     finally:
         await engine.dispose()

@@ -41,7 +41,13 @@ from bot.handover import (
     MessageContent,
     domain_keyboard,
 )
-from bot.i18n import LANGUAGE_ENDONYMS, SUPPORTED_LOCALES, Texts, isolate, suggest_locale
+from bot.i18n import (
+    DEFAULT_LOCALE,
+    LANGUAGE_ENDONYMS,
+    SUPPORTED_LOCALES,
+    isolate,
+    suggest_locale,
+)
 from bot.models import (
     Conversation,
     HelpRequest,
@@ -115,18 +121,31 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 ),
             )
         else:
-            _language_choice(services, session, now, user.id, user.language_code)
+            newcomer = await access.newcomer_of_user(session, user.id)
+            suggested = newcomer.locale if newcomer else None
+            _language_choice(
+                services, session, now, user.id, suggested or suggest_locale(user.language_code)
+            )
 
 
 @sends_outbox
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Offer the language choice again (/language)."""
+    """Offer the language choice again, at any time (/language)."""
     services = services_of(context)
     user = update.effective_user
     if user is None:
         return
     async with services.sessions.begin() as session:
-        _language_choice(services, session, services.clock.now(), user.id, user.language_code)
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        newcomer = await access.newcomer_of_user(session, user.id) if person is None else None
+        current = person.locale if person else newcomer.locale if newcomer else None
+        _language_choice(
+            services,
+            session,
+            services.clock.now(),
+            user.id,
+            current or suggest_locale(user.language_code),
+        )
 
 
 @sends_outbox
@@ -452,7 +471,7 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 ),
             )
             if newcomer.consented_at is None:
-                _ask_consent(session, now, newcomer, texts)
+                _ask_consent(services, session, now, newcomer)
             else:
                 _say(session, now, user.id, notices.ask_your_question(texts))
 
@@ -465,17 +484,24 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or query.data is None or user is None:
         return
     await _answer(query)
+    agreed = query.data == CONSENT_PREFIX + "yes"
     now = services.clock.now()
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
-        if newcomer is None:
-            return
-        texts = services.handover.texts_for(newcomer.locale)
-        if query.data == CONSENT_PREFIX + "yes":
+        texts = services.handover.texts_for(
+            newcomer.locale if newcomer else suggest_locale(user.language_code)
+        )
+        if newcomer is None or (newcomer.consented_at is not None and not agreed):
+            # A press on a consent message answered before (withdrawing is /delete's job).
+            _say(session, now, user.id, notices.not_understood_command(texts))
+        elif agreed:
             newcomer.consented_at = newcomer.consented_at or now
             _say(session, now, user.id, notices.what_is_a_sleutelpersoon(texts))
             _say(session, now, user.id, notices.ask_your_question(texts))
         else:
+            # Without agreement nothing is kept: the row held only the chosen language (and
+            # any preferences); writing again starts from the language choice.
+            await session.delete(newcomer)
             _say(session, now, user.id, notices.consent_refused(texts))
 
 
@@ -695,7 +721,8 @@ async def _from_newcomer(
 ) -> None:
     content = content_of(incoming)
     text = content.text
-    newcomer = await _newcomer(session, now, user_id, language_code, text)
+    known = await access.newcomer_of_user(session, user_id)
+    newcomer = known or await _new_newcomer(session, now, user_id, language_code, text)
     newcomer.updated_at = now  # the retention period counts from the last activity
     texts = services.handover.texts_for(newcomer.locale)
     # Emergency words get the help numbers at once, at any hour, whatever else happens.
@@ -705,7 +732,7 @@ async def _from_newcomer(
     if newcomer.consented_at is None:
         if emergency:  # sending help stores nothing, so it needs no consent
             _say(session, now, user_id, notices.emergency_help(texts))
-        _ask_consent(session, now, newcomer, texts)
+        _welcome_before_consent(services, session, now, newcomer, first_contact=known is None)
         return
     handover = services.handover
     conversation = await handover.open_conversation_of_newcomer(session, newcomer)
@@ -861,14 +888,10 @@ def _keyboard(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 
 def _language_choice(
-    services: Services,
-    session: AsyncSession,
-    now: datetime,
-    user_id: int,
-    language_code: str | None,
+    services: Services, session: AsyncSession, now: datetime, user_id: int, suggested: str
 ) -> None:
-    suggested = suggest_locale(language_code)
-    # The suggested language comes first; every prompt line is in its own language.
+    """The language buttons, the suggested language first: a guess is only ever confirmed."""
+    # Every prompt line is in its own language, so whoever reads any of them can choose.
     order = [suggested, *(locale for locale in SUPPORTED_LOCALES if locale != suggested)]
     prompt = "\n".join(services.texts[locale].gettext("Choose your language") for locale in order)
     _say(
@@ -880,23 +903,50 @@ def _language_choice(
     )
 
 
-def _ask_consent(session: AsyncSession, now: datetime, newcomer: Newcomer, texts: Texts) -> None:
+def _ask_consent(
+    services: Services, session: AsyncSession, now: datetime, newcomer: Newcomer
+) -> None:
+    texts = services.handover.texts_for(newcomer.locale)
     keyboard = _keyboard(
         [
             (texts.gettext("✅ I agree"), CONSENT_PREFIX + "yes"),
             (texts.gettext("✖️ I do not agree"), CONSENT_PREFIX + "no"),
         ]
     )
-    _say(session, now, newcomer.telegram_user_id, notices.consent_request(texts), keyboard)
+    request = notices.consent_request(texts, services.retention_days)
+    _say(session, now, newcomer.telegram_user_id, request, keyboard)
+
+
+def _welcome_before_consent(
+    services: Services,
+    session: AsyncSession,
+    now: datetime,
+    newcomer: Newcomer,
+    first_contact: bool,
+) -> None:
+    """A message before consent: on first contact the language buttons, with the language
+    guessed from Telegram's setting and the script of this message first; later the consent
+    text again, in the language they chose."""
+    if first_contact:
+        _language_choice(
+            services, session, now, newcomer.telegram_user_id, newcomer.locale or DEFAULT_LOCALE
+        )
+    else:
+        _ask_consent(services, session, now, newcomer)
 
 
 async def _newcomer(
     session: AsyncSession, now: datetime, user_id: int, language_code: str | None, text: str | None
 ) -> Newcomer:
-    """The newcomer's row, created on first contact with a language guessed from their writing."""
+    """The newcomer's row, created on first contact."""
     newcomer = await access.newcomer_of_user(session, user_id)
-    if newcomer is not None:
-        return newcomer
+    return newcomer or await _new_newcomer(session, now, user_id, language_code, text)
+
+
+async def _new_newcomer(
+    session: AsyncSession, now: datetime, user_id: int, language_code: str | None, text: str | None
+) -> Newcomer:
+    """A new newcomer's row, with a language guessed from their writing (to be confirmed)."""
     newcomer = Newcomer(
         telegram_user_id=user_id,
         locale=suggest_locale(language_code, text),

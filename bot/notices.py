@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_timedelta
+from babel.numbers import format_decimal
 
 from bot.i18n import Texts, isolate
 
@@ -61,20 +62,24 @@ def urgent_hint(texts: Texts) -> str:
 # --- newcomer --------------------------------------------------------------------------------
 
 
-def consent_request(texts: Texts) -> str:
+def consent_request(texts: Texts, retention_days: int) -> str:
+    # Health information needs explicit consent (GDPR art. 9), so the text names it; the
+    # period is the configured one (RETENTION_DAYS), never a number written into the text.
     return texts.gettext(
         "Before we start: Sleutelbrug keeps your language, your preferences and your questions "
-        "with what you write, encrypted. Your messages go to one sleutelpersoon, who helps you. "
-        "A coordinator may read a conversation only when something went wrong, and every time "
-        "is recorded. Everything is deleted 90 days after you were last active; /delete "
-        "deletes it at once. Do you agree?"
-    )
+        "with what you write, encrypted. What you write may be about your health; with your "
+        "agreement we keep that too, only to help you. Your messages go to one sleutelpersoon, "
+        "who helps you. A coordinator may read a conversation only when something went wrong, "
+        "and every time is recorded. Everything is deleted {days} days after you were last "
+        "active; /delete deletes it at once. Do you agree?"
+    ).format(days=isolate(format_decimal(retention_days, locale=texts.locale)))
 
 
 def consent_refused(texts: Texts) -> str:
     return texts.gettext(
-        "Without your agreement we cannot pass on your question. In an emergency call "
-        "{emergency}. You can start again with /start."
+        "Without your agreement we keep nothing of what you wrote and cannot pass on your "
+        "question to a sleutelpersoon. In an emergency call {emergency}. If you change your "
+        "mind, send /start."
     ).format(emergency=isolate(EMERGENCY_NUMBER))
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
 
 from bot import access
 from bot.cli import main
 from bot.directory import schedule_of
-from bot.models import HelpRequest, Newcomer, Offer, OfferStatus
-from bot.profiles import NewProfile, create_sleutelpersoon
+from bot.models import HelpRequest, Newcomer, Offer, OfferStatus, Organisation, Sleutelpersoon
+from bot.profiles import NewProfile, create_sleutelpersoon, hash_invite_token
+from bot.settings import load_settings
 from bot.storage import create_engine_for, migrate, session_factory
 from matching.office_hours import is_within, parse_weekly_hours
 
@@ -45,12 +48,56 @@ def test_command_line_adds_a_profile_and_refuses_bad_input(
 ) -> None:
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    arguments = ["sleutelpersoon", "--name", "Amal", "--languages", "ar,ti", "--domains", "post"]
-    assert main([*arguments, "--hours", "mon-fry 09:00-17:00"]) == 2
-    assert "unknown day" in capsys.readouterr().err
-    assert main([*arguments, "--hours", "mon-fri 09:00-17:00", "--roles", "tolk,helper"]) == 0
+    database_url = load_settings().effective_database_url
+    migrate(database_url)
+    engine = create_engine(database_url)
+    with Session(engine) as session, session.begin():
+        session.add(Organisation(name="Gemeente Tilburg", created_at=NOW))
+    arguments = [
+        "sleutelpersoon", "--name", "Amal", "--languages", "ar,ti", "--domains", "post,finance",
+    ]  # fmt: skip
+    hours = ["--hours", "mon 09:00-12:00 13:00-17:00; sat 10:00-12:00"]
+    for bad, error in (
+        (["--hours", "mon-fry 09:00-17:00"], "unknown day"),
+        ([*hours, "--organisation", "Gemeente Breda"], "no organisation named 'Gemeente Breda'"),
+        ([*hours, "--leave", "kerst"], "leave: 'kerst' is not FIRST/LAST"),
+        ([*hours, "--leave", "2026-12-24/2026-12-20"], "leave: 2026-12-24 is after 2026-12-20"),
+        ([*hours, "--max-open", "0"], "capacity"),
+    ):
+        assert main([*arguments, *bad]) == 2
+        assert error in capsys.readouterr().err
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Sleutelpersoon)) == 0
+
+    full = [
+        *arguments, *hours, "--roles", "tolk,helper",
+        "--organisation", " Gemeente  Tilburg", "--leave", "2026-12-24/2027-01-02",
+        "--leave", "2027-02-14", "--max-open", "2", "--max-per-week", "4", "--gender", "f",
+        "--circle", "Tilburg", "--paid", "--works-on-public-holidays", "--locale", "ar",
+    ]  # fmt: skip
+    assert main(full) == 0
     output = capsys.readouterr().out
     assert "https://t.me/SleutelbrugBot?start=" in output and "/start " in output
+    token = output.split("?start=")[1].split()[0]
+
+    with Session(engine) as session:
+        person = session.scalars(select(Sleutelpersoon)).one()
+        organisation = session.scalars(select(Organisation)).one()
+        assert (person.display_name, person.locale) == ("Amal", "ar")
+        assert (person.languages, person.domains) == (["ar", "ti"], ["post", "finance"])
+        assert person.roles == ["tolk", "helper"]
+        assert sorted((w.weekday, w.starts_at, w.ends_at) for w in person.windows) == [
+            (0, time(9), time(12)), (0, time(13), time(17)), (5, time(10), time(12)),
+        ]  # fmt: skip
+        assert sorted((leave.first_day, leave.last_day) for leave in person.leaves) == [
+            (date(2026, 12, 24), date(2027, 1, 2)), (date(2027, 2, 14), date(2027, 2, 14)),
+        ]  # fmt: skip
+        assert (person.max_open_conversations, person.max_new_per_week) == (2, 4)
+        assert (person.organisation_id, person.organisation) == (organisation.id, organisation.name)
+        assert (person.gender, person.circle, person.paid) == ("f", "Tilburg", True)
+        assert person.works_on_public_holidays and person.telegram_user_id is None
+        assert person.invite_token_hash == hash_invite_token(token)
+    engine.dispose()
 
 
 async def test_public_holidays_are_off_unless_opted_in(sqlite_url: str) -> None:
