@@ -392,6 +392,7 @@ class AuditAction(StrEnum):
     COORDINATOR_DEACTIVATED = "coordinator_deactivated"
     COORDINATOR_REACTIVATED = "coordinator_reactivated"
     COORDINATOR_UNLOCKED = "coordinator_unlocked"
+    COORDINATOR_PASSWORD_RESET = "coordinator_password_reset"  # noqa: S105 - not a secret
     SIGN_IN_LOCKED = "sign_in_locked"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an audit action, not a secret
 

@@ -29,21 +29,25 @@ def record(
     subject_coordinator_id: int | None = None,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEntry:
-    entry = AuditEntry(
-        at=now,
-        organisation_id=organisation_id or viewer.organisation_id,
-        coordinator_id=viewer.coordinator_id,
-        action=action,
-        conversation_id=conversation_id,
-        sleutelpersoon_id=sleutelpersoon_id,
-        request_id=request_id,
-        subject_coordinator_id=subject_coordinator_id,
-        reason=reason,
-        details=details or {},
-    )
-    session.add(entry)
-    return entry
+) -> None:
+    """Log the change in the organisation it concerns (the viewer's own unless given); an
+    admin's change in another organisation is logged in the admin's own as well, so each
+    organisation sees what its own people did."""
+    concerned = organisation_id or viewer.organisation_id
+    for organisation in dict.fromkeys((concerned, viewer.organisation_id)):
+        entry = AuditEntry(
+            at=now,
+            organisation_id=organisation,
+            coordinator_id=viewer.coordinator_id,
+            action=action,
+            conversation_id=conversation_id,
+            sleutelpersoon_id=sleutelpersoon_id,
+            request_id=request_id,
+            subject_coordinator_id=subject_coordinator_id,
+            reason=reason,
+            details=details or {},
+        )
+        session.add(entry)
 
 
 # Profile fields whose old and new values say who someone is; dropped when they are erased.

@@ -202,6 +202,15 @@ async def change_password(
     return None
 
 
+async def reset_password(session: AsyncSession, coordinator: Coordinator, new: str) -> None:
+    """An admin sets a checked new password for someone who lost theirs: the account is
+    unlocked, and whoever had the old password is signed out everywhere."""
+    coordinator.password_hash = await hash_password(new)
+    coordinator.failed_logins = 0
+    coordinator.locked_until = None
+    await end_sessions_of(session, coordinator.id)
+
+
 async def close_session(session: AsyncSession, token: str | None) -> None:
     if token:
         await session.execute(

@@ -59,6 +59,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     AuditAction.COORDINATOR_DEACTIVATED: N_("deactivated a coordinator account"),
     AuditAction.COORDINATOR_REACTIVATED: N_("reactivated a coordinator account"),
     AuditAction.COORDINATOR_UNLOCKED: N_("unlocked a coordinator account"),
+    AuditAction.COORDINATOR_PASSWORD_RESET: N_("set a new password for a coordinator account"),
     AuditAction.SIGN_IN_LOCKED: N_("was locked out after failed sign-ins"),
     AuditAction.PASSWORD_CHANGED: N_("changed their password"),
 }

@@ -19,6 +19,10 @@ DONE = {
     "deactivated": N_("The account was deactivated and signed out everywhere."),
     "reactivated": N_("The account was reactivated."),
     "unlocked": N_("The account was unlocked."),
+    "password": N_(
+        "The new password was set, the account unlocked and signed out everywhere. Give the "
+        "password to them in person."
+    ),
     "moved": N_("The sleutelpersoon now belongs to the organisation."),
 }
 
@@ -93,9 +97,15 @@ def routes(pages: Pages) -> list[Route]:
                     c.last_login_at,
                 ]
             )
+        unplaced_table = Table(
+            "unplaced",
+            N_("Sleutelpersonen without an organisation"),
+            [Column(N_("Name")), Column(N_("Languages")), Column(N_("Created"), Kind.DATETIME)],
+            [[p.display_name, ", ".join(p.languages), p.created_at] for p in unplaced],
+        )
         return pages.csv_or(
             ctx,
-            [organisation_table, coordinator_table],
+            [organisation_table, coordinator_table, unplaced_table],
             lambda: pages.render(
                 ctx,
                 "admin.html",
@@ -151,7 +161,7 @@ def routes(pages: Pages) -> list[Route]:
                     session, ctx.signed_in, int(organisation_text)
                 )
                 try:
-                    await auth.create_coordinator(
+                    created = await auth.create_coordinator(
                         session,
                         now,
                         organisation=organisation,
@@ -166,9 +176,47 @@ def routes(pages: Pages) -> list[Route]:
                     )
                 except ValueError as problem:
                     raise AdminRefused(str(problem)) from None
+                if organisation.id != ctx.signed_in.organisation_id:
+                    # `create_coordinator` logged it in the new account's organisation; the
+                    # admin's own organisation sees it as well.
+                    record(
+                        session,
+                        now,
+                        ctx.signed_in,
+                        AuditAction.COORDINATOR_CREATED,
+                        subject_coordinator_id=created.id,
+                        details={"role": str(created.role)},
+                    )
         except AdminRefused as refused:
             return await overview(ctx, 400, str(refused))
         return done("coordinator")
+
+    async def reset_password(ctx: Ctx) -> Response:
+        assert ctx.form is not None
+        password = str(ctx.form.get("password", ""))
+        now = config.clock.now()
+        try:
+            async with config.sessions.begin() as session:
+                coordinator = await access.coordinator(
+                    session, ctx.signed_in, int(ctx.request.path_params["coordinator_id"])
+                )
+                if coordinator.id == ctx.signed_in.coordinator_id:
+                    raise AdminRefused(N_("Change your own password on your account page."))
+                problem = auth.password_problem(password)
+                if problem is not None:
+                    raise AdminRefused(problem)
+                await auth.reset_password(session, coordinator, password)
+                record(
+                    session,
+                    now,
+                    ctx.signed_in,
+                    AuditAction.COORDINATOR_PASSWORD_RESET,
+                    organisation_id=coordinator.organisation_id,
+                    subject_coordinator_id=coordinator.id,
+                )
+        except AdminRefused as refused:
+            return await overview(ctx, 400, str(refused))
+        return done("password")
 
     async def change_coordinator(ctx: Ctx, what: str) -> Response:
         now = config.clock.now()
@@ -241,6 +289,7 @@ def routes(pages: Pages) -> list[Route]:
         Route(f"{coordinator}/deactivate", pages.page(deactivate, admin=True), methods=["POST"]),
         Route(f"{coordinator}/reactivate", pages.page(reactivate, admin=True), methods=["POST"]),
         Route(f"{coordinator}/unlock", pages.page(unlock, admin=True), methods=["POST"]),
+        Route(f"{coordinator}/password", pages.page(reset_password, admin=True), methods=["POST"]),
         Route(
             "/admin/sleutelpersonen/{person_id:int}/organisation",
             pages.page(place, admin=True),

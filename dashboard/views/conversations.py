@@ -201,14 +201,27 @@ def routes(pages: Pages) -> list[Route]:
 
     async def show(ctx: Ctx, status: int = 200, error: str = "", reason: str = "") -> Response:
         conversation_id = int(ctx.request.path_params["conversation_id"])
-        return pages.render(
+        facts = await metadata(ctx, conversation_id)
+        accesses = Table(
+            "accesses",
+            N_("Who opened it before"),
+            [Column(N_("When"), Kind.DATETIME), Column(N_("Who")), Column(N_("Reason"))],
+            [[entry.at, name, entry.reason] for entry, name in facts["accesses"]],
+            empty=N_("Nobody has opened this transcript."),
+        )
+        return pages.csv_or(
             ctx,
-            "conversation.html",
-            status,
-            nav="conversations",
-            error=error,
-            reason=reason,
-            **await metadata(ctx, conversation_id),
+            [accesses],
+            lambda: pages.render(
+                ctx,
+                "conversation.html",
+                status,
+                nav="conversations",
+                error=error,
+                reason=reason,
+                accesses_table=accesses,
+                **facts,
+            ),
         )
 
     async def transcript(ctx: Ctx) -> Response:

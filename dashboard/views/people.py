@@ -32,7 +32,7 @@ from dashboard.profiles import (
     update_profile,
     windows_of_person,
 )
-from dashboard.tables import Column, Table
+from dashboard.tables import Column, Kind, Table
 from dashboard.web import Ctx, Pages
 from matching.office_hours import is_within, next_opening
 
@@ -191,28 +191,40 @@ def routes(pages: Pages) -> list[Route]:
         schedule = schedule_of(person, local_today(person, now))
         windows = windows_of_person(person)
         translator = ctx.translator
-        return pages.render(
+        leaves = sorted(person.leaves, key=lambda leave: leave.first_day)
+        leave_table = Table(
+            "leave",
+            N_("Leave"),
+            [Column(N_("First day"), Kind.DATE), Column(N_("Last day"), Kind.DATE)],
+            [[leave.first_day, leave.last_day] for leave in leaves],
+            empty=N_("No leave planned."),
+        )
+        return pages.csv_or(
             ctx,
-            "person.html",
-            status,
-            nav="people",
-            person=person,
-            form=form or form_of_person(person),
-            # On a refused form, the date it was first loaded with, so a retry still merges.
-            away_loaded=ctx.field("away_until_loaded") if form else _iso_day(person.away_until),
-            errors=errors or [],
-            cells=grid.cells_of(windows),
-            grid_exact=grid.is_exact(windows),
-            slots=[(slot, grid.slot_start(slot)) for slot in range(grid.SLOTS_PER_DAY)],
-            weekdays=translator.weekday_names(),
-            within_now=is_within(schedule, now),
-            next_opening=next_opening(schedule, now),
-            connection=connection(ctx.translator, person, now),
-            open_conversations=open_conversations or 0,
-            leaves=sorted(person.leaves, key=lambda leave: leave.first_day),
-            saved=SAVED.get(ctx.request.query_params.get("saved", "")),
-            today=local_today(person, now),
-            **form_choices(),
+            [leave_table],
+            lambda: pages.render(
+                ctx,
+                "person.html",
+                status,
+                nav="people",
+                person=person,
+                form=form or form_of_person(person),
+                # On a refused form, the date it was first loaded with, so a retry still merges.
+                away_loaded=ctx.field("away_until_loaded") if form else _iso_day(person.away_until),
+                errors=errors or [],
+                cells=grid.cells_of(windows),
+                grid_exact=grid.is_exact(windows),
+                slots=[(slot, grid.slot_start(slot)) for slot in range(grid.SLOTS_PER_DAY)],
+                weekdays=translator.weekday_names(),
+                within_now=is_within(schedule, now),
+                next_opening=next_opening(schedule, now),
+                connection=connection(ctx.translator, person, now),
+                open_conversations=open_conversations or 0,
+                leaves=leaves,
+                saved=SAVED.get(ctx.request.query_params.get("saved", "")),
+                today=local_today(person, now),
+                **form_choices(),
+            ),
         )
 
     def back(person_id: int, saved: str) -> Response:
