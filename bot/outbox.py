@@ -1,14 +1,20 @@
 """The outbox: messages are written in the transaction that causes them and sent after commit.
 
 Rules kept here:
-- A row addressed to a sleutelpersoon is sent only while they are within office hours; outside
-  them it waits, and so does everything after it in that chat, so their messages stay in order.
+- A row addressed to a sleutelpersoon (it carries `sleutelpersoon_id`) is sent only while they
+  are within office hours; outside them it waits, and so does every later row of that chat
+  that carries the hold, so what reaches them stays in order.
 - Rows to one chat are sent in the order they were written; a chat whose first unsent row
   must wait (office hours, Telegram's retry_after, a network error) holds back its later rows.
-- Several processes may flush at once. Only the first unsent row of a chat can be claimed, by
-  one conditional UPDATE that sets a lease (`claimed_by`, `claimed_until`); the next row of
-  that chat becomes claimable only once the one before it is finished. So each chat is sent
-  by one process at a time, in order, and no row is claimed by two processes.
+  One exception: while that first row carries the hold and waits (for the sleutelpersoon's
+  hours, or a retry), rows without `sleutelpersoon_id` (answers to what the person just did:
+  /hours, /away, /mine) go out, in their own order. They asked now, so answering now is not
+  contacting them outside hours; the rate limiter still keeps a paused chat paused.
+- Several processes may flush at once. Only a chat's sendable row (`_sendable`: its first
+  unsent row, or that one exception) can be claimed, by one conditional UPDATE that sets a
+  lease (`claimed_by`, `claimed_until`); the next row of that chat becomes claimable only
+  once the one before it is finished or waits. So each chat is sent by one process at a
+  time, in order, and no row is claimed by two processes.
 - Never twice, at the price of at most once in one narrow case. Telegram has no idempotency
   key: a call whose answer never arrived may or may not have been delivered. The claimant
   commits `attempt_started_at` before the call and clears it (or finishes the row) as soon as
@@ -38,7 +44,7 @@ from enum import Enum, auto
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from telegram import InlineKeyboardMarkup, ReplyParameters
@@ -138,13 +144,14 @@ class _Step(Enum):
 
     SENT = auto()
     FINISHED_UNSENT = auto()  # undeliverable or uncertain: the chat goes on with its next row
+    OUTSIDE_HOURS = auto()  # waits for its recipient's hours; the chat's direct answers go on
     HOLD = auto()  # the row waits; so does the rest of its chat
     NOT_CLAIMED = auto()  # another process has the chat, or the row is gone or not due
 
 
 @dataclass(frozen=True)
 class _Head:
-    """The first unsent row of a chat."""
+    """The row of a chat that may be sent now (`_sendable`)."""
 
     id: int
     chat_id: int
@@ -237,10 +244,7 @@ class OutboxSender:
             models.OutboxMessage.purpose,
             models.OutboxMessage.claimed_by,
             models.OutboxMessage.claimed_until,
-        ).where(
-            models.OutboxMessage.id.in_(_first_unsent_ids()),
-            models.OutboxMessage.not_before <= now,
-        )
+        ).where(_sendable(now))
         if chats is not None:
             query = query.where(models.OutboxMessage.chat_id.in_(sorted(chats)))
         async with self._sessions() as session:
@@ -258,16 +262,14 @@ class OutboxSender:
                 sent += 1
             elif step in (_Step.HOLD, _Step.NOT_CLAIMED):
                 break
+            # After OUTSIDE_HOURS the next sendable row is the chat's first direct answer.
             row_id = await self._next_due(head.chat_id)
         return sent
 
     async def _next_due(self, chat_id: int) -> int | None:
         async with self._sessions() as session:
             first: int | None = await session.scalar(
-                select(models.OutboxMessage.id).where(
-                    models.OutboxMessage.id.in_(_first_unsent_ids(chat_id)),
-                    models.OutboxMessage.not_before <= self._clock.now(),
-                )
+                select(models.OutboxMessage.id).where(_sendable(self._clock.now(), chat_id))
             )
             return first
 
@@ -280,9 +282,8 @@ class OutboxSender:
                 .where(
                     models.OutboxMessage.id == row_id,
                     models.OutboxMessage.sent_at.is_(None),
-                    models.OutboxMessage.not_before <= self._clock.now(),
                     _unclaimed(lease_now),
-                    models.OutboxMessage.id.in_(_first_unsent_ids(chat_id)),
+                    _sendable(self._clock.now(), chat_id),
                 )
                 .values(claimed_by=self._identity, claimed_until=lease_now + LEASE)
                 .execution_options(synchronize_session=False)
@@ -312,7 +313,7 @@ class OutboxSender:
             return _Step.FINISHED_UNSENT
         if opening is not None:
             await self._hold(row_id, not_before=opening)
-            return _Step.HOLD
+            return _Step.OUTSIDE_HOURS
         if conversation is not None and conversation.header_message_id is not None:
             # The copy replies to the conversation's header, so the sleutelpersoon sees which
             # conversation it belongs to.
@@ -524,10 +525,45 @@ def surely_not_delivered(exc: NetworkError) -> bool:
     )
 
 
-def _first_unsent_ids(chat_id: int | None = None) -> Any:
-    """The id of each chat's first unsent row (of one chat, when given)."""
-    row = aliased(models.OutboxMessage)
+# The outbox table again, under other names, for the subqueries of `_sendable`. Made once:
+# building an alias of a mapped class costs more than the query it is used in.
+_FIRST = aliased(models.OutboxMessage)
+_DIRECT = aliased(models.OutboxMessage)
+_WAITING = aliased(models.OutboxMessage)
+
+
+def _sendable(now: datetime, chat_id: int | None = None) -> Any:
+    """The rows that may be sent at `now` (of one chat, when given): at most one per chat.
+
+    That is the chat's first unsent row once it is due; or, while that first row carries the
+    office-hours hold and waits, the chat's first unsent row that carries none. Rows that
+    carry the hold therefore never overtake anything; direct answers overtake only them.
+    """
+    first_ids = _first_unsent_ids(chat_id)
+    chats_waiting_for_hours = select(_WAITING.chat_id).where(
+        _WAITING.id.in_(first_ids),
+        _WAITING.sleutelpersoon_id.is_not(None),
+        _WAITING.not_before > now,
+    )
+    return and_(
+        models.OutboxMessage.not_before <= now,
+        or_(
+            models.OutboxMessage.id.in_(first_ids),
+            and_(
+                models.OutboxMessage.id.in_(_first_unsent_ids(chat_id, direct_only=True)),
+                models.OutboxMessage.chat_id.in_(chats_waiting_for_hours),
+            ),
+        ),
+    )
+
+
+def _first_unsent_ids(chat_id: int | None = None, *, direct_only: bool = False) -> Any:
+    """The id of each chat's first unsent row (of one chat, when given); with `direct_only`,
+    of its first unsent row that carries no office-hours hold."""
+    row = _DIRECT if direct_only else _FIRST
     query = select(func.min(row.id)).where(row.sent_at.is_(None))
+    if direct_only:
+        query = query.where(row.sleutelpersoon_id.is_(None))
     if chat_id is not None:
         return query.where(row.chat_id == chat_id)
     return query.group_by(row.chat_id)
