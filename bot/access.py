@@ -67,7 +67,8 @@ async def open_conversation_for_sleutelpersoon(
 async def conversation_replied_to(
     session: AsyncSession, person: Sleutelpersoon, replied_message_id: int
 ) -> Conversation | None:
-    """The open conversation of this sleutelpersoon that the replied-to message belongs to."""
+    """The conversation of this sleutelpersoon that the replied-to message belongs to, open
+    or not: a reply into a closed conversation must be refused, never sent somewhere else."""
     if person.telegram_user_id is None:
         return None
     relayed = await session.scalar(
@@ -78,7 +79,10 @@ async def conversation_replied_to(
     )
     if relayed is None:
         return None
-    return await open_conversation_for_sleutelpersoon(session, relayed.conversation_id, person)
+    conversation = await session.get(Conversation, relayed.conversation_id)
+    if conversation is None or conversation.sleutelpersoon_id != person.id:
+        return None
+    return conversation
 
 
 async def conversation_for_newcomer(

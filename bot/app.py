@@ -109,6 +109,7 @@ def build_application(
         OFFER_DECLINE_PREFIX: handlers.answer_offer,
         FEEDBACK_PREFIX: handlers.give_feedback,
         handlers.DELETE_PREFIX: handlers.confirm_delete,
+        handlers.DONE_PREFIX: handlers.confirm_done,
     }
     for prefix, callback in buttons.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=f"^{prefix}"))

@@ -31,12 +31,14 @@ from telegram.ext import ContextTypes
 
 from bot import access, notices, outbox
 from bot.directory import local_today, schedule_of
+from bot.done_phrases import sounds_done
 from bot.erasure import erase_newcomer
 from bot.handover import (
     DOMAIN_PREFIX,
     FEEDBACK_PREFIX,
     OFFER_ACCEPT_PREFIX,
     OFFER_DECLINE_PREFIX,
+    OPEN,
     AcceptOutcome,
     MessageContent,
     domain_keyboard,
@@ -45,6 +47,7 @@ from bot.i18n import (
     DEFAULT_LOCALE,
     LANGUAGE_ENDONYMS,
     SUPPORTED_LOCALES,
+    Texts,
     isolate,
     suggest_locale,
 )
@@ -71,6 +74,7 @@ GENDER_PREFIX = "pref:gender:"
 CIRCLE_PREFIX = "pref:circle:"
 SELECT_PREFIX = "conv:select:"
 DELETE_PREFIX = "delete:"
+DONE_PREFIX = "done:"
 CHOOSABLE_DOMAINS = ("post", "finance", "health", "other")
 NO_PREFERENCE = "any"
 
@@ -198,7 +202,7 @@ async def skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         newcomer = await _newcomer_or_refuse(services, session, now, user)
         if newcomer is None:
             return
-        conversation = await services.handover.pending_feedback(session, newcomer)
+        conversation = await services.handover.pending_feedback(session, now, newcomer)
         if conversation is not None:
             await services.handover.feedback_words(session, now, conversation, newcomer, None)
 
@@ -242,15 +246,11 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         person = await _sleutelpersoon_or_refuse(services, session, now, user)
         if person is None:
             return
-        conversation = await _target_conversation(session, person, message)
-        if conversation is None:
-            _say(
-                session,
-                now,
-                user.id,
-                notices.close_which(services.handover.texts_for(person.locale)),
-            )
-        else:
+        texts = services.handover.texts_for(person.locale)
+        conversation = await _open_target(
+            session, now, person, message, texts, notices.close_which(texts)
+        )
+        if conversation is not None:
             await services.handover.close(session, now, conversation)
 
 
@@ -268,12 +268,13 @@ async def handback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         texts = services.handover.texts_for(person.locale)
         note = " ".join(context.args or []).strip()
-        conversation = await _target_conversation(session, person, message)
         if not note:
             _say(session, now, user.id, notices.handback_usage(texts))
-        elif conversation is None:
-            _say(session, now, user.id, notices.close_which(texts))
-        else:
+            return
+        conversation = await _open_target(
+            session, now, person, message, texts, notices.close_which(texts)
+        )
+        if conversation is not None:
             await services.handover.handback(session, now, conversation, person, note[:500])
 
 
@@ -290,9 +291,11 @@ async def signal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if person is None:
             return
         texts = services.handover.texts_for(person.locale)
+        # A closed conversation may be tagged too (by replying to one of its messages):
+        # sleutelpersonen often see what to signal only once it is over.
         conversation = await _target_conversation(session, person, message)
         if conversation is None:
-            _say(session, now, user.id, notices.close_which(texts))
+            _say(session, now, user.id, notices.signal_which(texts))
             return
         try:
             tagged = Signal.tag(conversation.id, person.id, " ".join(context.args or []), now)
@@ -357,13 +360,19 @@ async def hours(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @sends_outbox
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show the newcomer what is kept about them and who can see it (/privacy)."""
+    """Show the user what is kept about them and who can see it (/privacy)."""
     services = services_of(context)
     user = update.effective_user
     if user is None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
+        person = await access.sleutelpersoon_of_user(session, user.id)
+        if person is not None:
+            texts = services.handover.texts_for(person.locale)
+            overview = notices.privacy_for_sleutelpersoon(texts, services.retention_days)
+            _say(session, now, user.id, overview)
+            return
         newcomer = await access.newcomer_of_user(session, user.id)
         locale = newcomer.locale if newcomer else suggest_locale(user.language_code)
         texts = services.handover.texts_for(locale)
@@ -393,6 +402,8 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
+        if await _sleutelpersoon_told_delete_is_not_here(services, session, now, user):
+            return
         newcomer = await access.newcomer_of_user(session, user.id)
         texts = services.handover.texts_for(
             newcomer.locale if newcomer else suggest_locale(user.language_code)
@@ -419,6 +430,8 @@ async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _answer(query)
     now = services.clock.now()
     async with services.sessions.begin() as session:
+        if await _sleutelpersoon_told_delete_is_not_here(services, session, now, user):
+            return
         newcomer = await access.newcomer_of_user(session, user.id)
         texts = services.handover.texts_for(
             newcomer.locale if newcomer else suggest_locale(user.language_code)
@@ -655,13 +668,59 @@ async def select_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE
 @sends_outbox
 async def give_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """👍 / 👎 after a conversation closed."""
+    await _on_conversation_button(update, context, FEEDBACK_PREFIX, _rate)
+
+
+async def _rate(
+    services: Services,
+    session: AsyncSession,
+    now: datetime,
+    newcomer: Newcomer,
+    conversation: Conversation,
+    rating: str,
+) -> None:
+    if rating in {"up", "down"}:
+        await services.handover.feedback(session, now, conversation, newcomer, rating)
+
+
+@sends_outbox
+async def confirm_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The newcomer answers whether to close the conversation their message seemed to end."""
+    await _on_conversation_button(update, context, DONE_PREFIX, _close_or_keep)
+
+
+async def _close_or_keep(
+    services: Services,
+    session: AsyncSession,
+    now: datetime,
+    newcomer: Newcomer,
+    conversation: Conversation,
+    answer: str,
+) -> None:
+    if answer == "yes":
+        await services.handover.close(session, now, conversation)  # once, if still open
+    elif answer == "no" and conversation.status == OPEN:
+        texts = services.handover.texts_for(newcomer.locale)
+        _say(session, now, newcomer.telegram_user_id, notices.conversation_stays_open(texts))
+
+
+ConversationChoice = Callable[
+    [Services, AsyncSession, datetime, Newcomer, Conversation, str], Awaitable[None]
+]
+
+
+async def _on_conversation_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str, act: ConversationChoice
+) -> None:
+    """A newcomer's button `<prefix><choice>:<conversation id>`: `act` gets the choice only
+    for a conversation of this newcomer (forged ids find nothing); then the buttons go."""
     services = services_of(context)
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
     await _answer(query)
-    rating, _, raw_id = query.data.removeprefix(FEEDBACK_PREFIX).partition(":")
-    if rating not in {"up", "down"} or not raw_id.isdigit():
+    choice, _, raw_id = query.data.removeprefix(prefix).partition(":")
+    if not raw_id.isdigit():
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
@@ -671,7 +730,7 @@ async def give_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         conversation = await access.conversation_for_newcomer(session, int(raw_id), newcomer)
         if conversation is None:
             return
-        await services.handover.feedback(session, now, conversation, newcomer, rating)
+        await act(services, session, now, newcomer, conversation, choice)
     await _settle(query.edit_message_reply_markup(reply_markup=None))
 
 
@@ -701,10 +760,11 @@ async def _from_sleutelpersoon(
     person: Sleutelpersoon,
     incoming: Message,
 ) -> None:
-    conversation = await _target_conversation(session, person, incoming)
+    texts = services.handover.texts_for(person.locale)
+    conversation = await _open_target(
+        session, now, person, incoming, texts, notices.which_conversation(texts)
+    )
     if conversation is None:
-        texts = services.handover.texts_for(person.locale)
-        _say(session, now, incoming.chat_id, notices.which_conversation(texts))
         return
     await services.handover.relay_from_sleutelpersoon(
         session, now, conversation, person, content_of(incoming)
@@ -741,11 +801,17 @@ async def _from_newcomer(
             _say(session, now, user_id, notices.emergency_help(texts))
             await handover.mark_urgent(session, now, conversation.request_id)
         await handover.relay_from_newcomer(session, now, conversation, newcomer, content)
+        if not emergency and sounds_done(incoming.text):
+            # Only asked, never closed on words alone: the message is passed on either way.
+            keyboard = _done_keyboard(texts, conversation.id)
+            _say(session, now, user_id, notices.close_this_conversation(texts), keyboard)
         return
-    feedback_of = await handover.pending_feedback(session, newcomer)
-    if feedback_of is not None and incoming.text:
-        await handover.feedback_words(session, now, feedback_of, newcomer, incoming.text)
-        return
+    feedback_of = await handover.pending_feedback(session, now, newcomer)
+    if feedback_of is not None:
+        if incoming.text and not emergency:  # an emergency is never taken as feedback
+            await handover.feedback_words(session, now, feedback_of, newcomer, incoming.text)
+            return
+        feedback_of.feedback_pending = False  # only the very next message can be the words
     request = await handover.active_request(session, newcomer)
     if request is not None:
         if emergency:
@@ -858,6 +924,18 @@ async def _newcomer_or_refuse(
     return newcomer
 
 
+async def _sleutelpersoon_told_delete_is_not_here(
+    services: Services, session: AsyncSession, now: datetime, user: User
+) -> bool:
+    """Whether the user is a sleutelpersoon, who is then told truthfully that /delete erases
+    nothing of theirs: their profile belongs to their organisation's coordinator."""
+    person = await access.sleutelpersoon_of_user(session, user.id)
+    if person is not None:
+        texts = services.handover.texts_for(person.locale)
+        _say(session, now, user.id, notices.delete_is_for_newcomers(texts))
+    return person is not None
+
+
 def _not_for_you(
     services: Services, session: AsyncSession, now: datetime, user: User, locale: str | None
 ) -> None:
@@ -900,6 +978,15 @@ def _language_choice(
         user_id,
         prompt,
         _keyboard([(LANGUAGE_ENDONYMS[locale], LANGUAGE_PREFIX + locale) for locale in order]),
+    )
+
+
+def _done_keyboard(texts: Texts, conversation_id: int) -> InlineKeyboardMarkup:
+    return _keyboard(
+        [
+            (texts.gettext("✅ Yes, close it"), f"{DONE_PREFIX}yes:{conversation_id}"),
+            (texts.gettext("↩️ No, keep it open"), f"{DONE_PREFIX}no:{conversation_id}"),
+        ]
     )
 
 
@@ -962,7 +1049,11 @@ async def _target_conversation(
     session: AsyncSession, person: Sleutelpersoon, incoming: Message
 ) -> Conversation | None:
     """The conversation a sleutelpersoon's message is meant for: the one replied to, else the
-    selected one, else their only open one."""
+    selected one, else their only open one.
+
+    A reply to a message of a conversation goes to that conversation or nowhere: when it is no
+    longer open it is still returned (callers check its status), because falling through to the
+    selected one would hand the text to a different newcomer."""
     if incoming.reply_to_message is not None:
         replied = await access.conversation_replied_to(
             session, person, incoming.reply_to_message.message_id
@@ -977,6 +1068,29 @@ async def _target_conversation(
             return selected
     conversations = await access.open_conversations_of(session, person)
     return conversations[0] if len(conversations) == 1 else None
+
+
+async def _open_target(
+    session: AsyncSession,
+    now: datetime,
+    person: Sleutelpersoon,
+    incoming: Message,
+    texts: Texts,
+    which: str,
+) -> Conversation | None:
+    """The open conversation a sleutelpersoon's message or command is for. Otherwise nothing
+    happens and they are told why: `which` when no conversation is meant, or that the one they
+    replied to is no longer open (their message stays in their own chat, nothing is lost)."""
+    conversation = await _target_conversation(session, person, incoming)
+    if conversation is None:
+        _say(session, now, incoming.chat_id, which)
+        return None
+    if conversation.status != OPEN:
+        _say(
+            session, now, incoming.chat_id, notices.conversation_not_open(texts, conversation.label)
+        )
+        return None
+    return conversation
 
 
 async def _accept_invite(

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import notices
+from bot import access, notices
 from bot.crypto import MessageCipher
 from bot.directory import candidate_pool, local_today, schedule_of
 from bot.i18n import Texts
@@ -37,6 +37,7 @@ from bot.models import (
     Newcomer,
     Offer,
     OfferStatus,
+    RelayedMessage,
     RequestMessage,
     RequestStatus,
     Sleutelpersoon,
@@ -62,6 +63,12 @@ ACTIVE_REQUEST_STATUSES = (
     RequestStatus.QUEUED,
 )
 NEWCOMER_ZONE = "Europe/Amsterdam"
+
+# Words of feedback are asked for, and taken, only within this time after the conversation
+# closed, and only as the newcomer's next message after their 👍 / 👎. Anything later, or any
+# other next message, is routed as usual: a new question weeks later must never be swallowed
+# as a comment on an old conversation.
+FEEDBACK_WORDS_WINDOW = timedelta(hours=1)
 
 OFFER_ACCEPT_PREFIX = "offer:accept:"
 OFFER_DECLINE_PREFIX = "offer:decline:"
@@ -474,15 +481,27 @@ class Handover:
             opened_at=now,
             feedback_pending=False,
         )
-        session.add(conversation)
         try:
-            await session.flush()
+            # A savepoint, so that losing here leaves the caller's transaction usable (on
+            # PostgreSQL a failed statement otherwise aborts the whole transaction).
+            async with session.begin_nested():
+                session.add(conversation)
+                await session.flush()
         except IntegrityError:
             # Another process created the conversation between our update and insert.
+            offer.status = OfferStatus.TAKEN
+            offer.expires_at = None
             return AcceptOutcome.ALREADY_TAKEN
         conversation.label = f"#{conversation.id}"
         offer.status = OfferStatus.ACCEPTED
         offer.expires_at = None
+        others_open = [
+            other.label
+            for other in await access.open_conversations_of(session, person)
+            if other.id != conversation.id
+        ]
+        # The newest conversation is the one a plain message now goes to; with others open the
+        # header says so, and how to reach them, so no text meant for one goes to another.
         person.selected_conversation_id = conversation.id
         await self._withdraw_other_offers(session, now, request, offer, OfferStatus.TAKEN)
 
@@ -496,16 +515,27 @@ class Handover:
                 offer,
                 notices.offer_accepted(person_texts, conversation.label),
             )
+            # The offer now names the conversation, so a reply to it belongs there too.
+            session.add(
+                RelayedMessage(
+                    conversation_id=conversation.id,
+                    chat_id=person.telegram_user_id,
+                    telegram_message_id=offer.telegram_message_id,
+                )
+            )
+        header = notices.conversation_header(
+            person_texts, conversation.label, request.language, request.domain
+        )
+        if others_open:
+            header += "\n\n" + notices.plain_messages_go_to(
+                person_texts, conversation.label, others_open
+            )
         enqueue(
             session,
             now,
             person.telegram_user_id,
             "sendMessage",
-            {
-                "text": notices.conversation_header(
-                    person_texts, conversation.label, request.language, request.domain
-                )
-            },
+            {"text": header},
             sleutelpersoon_id=person.id,
             purpose=f"header:{conversation.id}",
         )
@@ -686,6 +716,14 @@ class Handover:
         newcomer = await session.get_one(Newcomer, conversation.newcomer_id)
         assert person.telegram_user_id is not None
         self._record(session, now, conversation, "sleutelpersoon", content)
+        # Their own message belongs to this conversation: a later reply to it goes here too.
+        session.add(
+            RelayedMessage(
+                conversation_id=conversation.id,
+                chat_id=person.telegram_user_id,
+                telegram_message_id=content.telegram_message_id,
+            )
+        )
         enqueue(
             session,
             now,
@@ -855,13 +893,13 @@ class Handover:
         if conversation.feedback is not None:
             return
         conversation.feedback = rating
-        enqueue(
-            session,
-            now,
-            newcomer.telegram_user_id,
-            "sendMessage",
-            {"text": notices.feedback_thanks_ask_words(self.texts_for(newcomer.locale))},
-        )
+        texts = self.texts_for(newcomer.locale)
+        if _words_window_open(conversation, now):
+            thanks = notices.feedback_thanks_ask_words(texts)
+        else:
+            conversation.feedback_pending = False
+            thanks = notices.feedback_received(texts)
+        enqueue(session, now, newcomer.telegram_user_id, "sendMessage", {"text": thanks})
         if rating != "up":
             return
         person = await session.get_one(Sleutelpersoon, conversation.sleutelpersoon_id)
@@ -899,9 +937,11 @@ class Handover:
         )
 
     async def pending_feedback(
-        self, session: AsyncSession, newcomer: Newcomer
+        self, session: AsyncSession, now: datetime, newcomer: Newcomer
     ) -> Conversation | None:
-        return await session.scalar(
+        """The conversation whose words of feedback the newcomer's next message may be, while
+        the window for them is open (`FEEDBACK_WORDS_WINDOW`); an ask that ran out is ended."""
+        conversation = await session.scalar(
             select(Conversation)
             .where(
                 Conversation.newcomer_id == newcomer.id,
@@ -911,6 +951,17 @@ class Handover:
             .order_by(Conversation.id.desc())
             .limit(1)
         )
+        if conversation is None:
+            return None
+        if not _words_window_open(conversation, now):
+            conversation.feedback_pending = False
+            return None
+        return conversation
+
+
+def _words_window_open(conversation: Conversation, now: datetime) -> bool:
+    closed_at = conversation.closed_at
+    return closed_at is not None and now - closed_at <= FEEDBACK_WORDS_WINDOW
 
 
 def domain_keyboard(texts: Texts) -> InlineKeyboardMarkup:

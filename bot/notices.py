@@ -153,6 +153,20 @@ def handed_back_to_newcomer(texts: Texts) -> str:
     return texts.gettext("Your question is passed on to another sleutelpersoon.")
 
 
+def close_this_conversation(texts: Texts) -> str:
+    return texts.gettext(
+        "Your message was passed on. Is your question answered? Do you want to close this "
+        "conversation?"
+    )
+
+
+def conversation_stays_open(texts: Texts) -> str:
+    return texts.gettext(
+        "The conversation stays open. Write here whenever you like; send /done when you are "
+        "finished."
+    )
+
+
 def conversation_closed_ask_feedback(texts: Texts) -> str:
     return texts.gettext("This conversation is closed. Did it help you?")
 
@@ -248,6 +262,13 @@ def conversation_header(texts: Texts, label: str, language: str, domain: str | N
         language=isolate(language_name(texts, language)),
         domain=isolate(domain_name(texts, domain)),
     )
+
+
+def plain_messages_go_to(texts: Texts, label: str, others: list[str]) -> str:
+    return texts.gettext(
+        "Your messages that are not a reply now go to conversation {label}. You also have "
+        "{others} open: to answer there, reply to one of its messages, or choose it with /mine."
+    ).format(label=isolate(label), others=", ".join(isolate(other) for other in others))
 
 
 def which_conversation(texts: Texts) -> str:
@@ -348,6 +369,21 @@ def close_which(texts: Texts) -> str:
     return texts.gettext("Which conversation do you want to close? Choose it with /mine first.")
 
 
+def signal_which(texts: Texts) -> str:
+    return texts.gettext(
+        "Which conversation is this signal about? Send /signal as a reply to one of its "
+        "messages (a closed conversation is fine too), or choose an open one with /mine first."
+    )
+
+
+def conversation_not_open(texts: Texts, label: str) -> str:
+    return texts.gettext(
+        "Conversation {label} is no longer open, so nothing was passed on or changed. If the "
+        "newcomer writes again, it comes as a new question. To write in another conversation, "
+        "reply to one of its messages or choose it with /mine."
+    ).format(label=isolate(label))
+
+
 def invite_welcome(texts: Texts, name: str) -> str:
     return texts.gettext(
         "Welcome, {name}! You are now connected as a sleutelpersoon. You get questions only "
@@ -403,6 +439,27 @@ def privacy_overview(
         ),
         questions=isolate(questions),
         days=isolate(retention_days),
+    )
+
+
+def privacy_for_sleutelpersoon(texts: Texts, retention_days: int) -> str:
+    return texts.gettext(
+        "What Sleutelbrug keeps about you as a sleutelpersoon: your profile (display name, "
+        "languages, topics, roles, office hours, leave and limits, and what your coordinator "
+        "entered, such as gender, town and organisation), your Telegram account number to send "
+        "you messages (not your phone number), your conversations with what was written, "
+        "encrypted, and the signals you tagged. Messages are deleted {days} days after they "
+        "were written. Who can see it: newcomers see only your display name; the coordinators "
+        "of your organisation see your profile and how many conversations you have, and may "
+        "read a conversation only when something went wrong, and every time is recorded. To "
+        "change or delete your profile, ask your coordinator."
+    ).format(days=isolate(retention_days))
+
+
+def delete_is_for_newcomers(texts: Texts) -> str:
+    return texts.gettext(
+        "Nothing was deleted: /delete is for newcomers. Your sleutelpersoon profile is managed "
+        "by your coordinator. Ask them to deactivate it in the dashboard, or to delete it."
     )
 
 

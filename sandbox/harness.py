@@ -281,8 +281,9 @@ class SimUser:
 
     # --- acting -----------------------------------------------------------------------------
 
-    async def send_text(self, text: str) -> ChatMessage:
-        message = self._world.user_sends_text(self.id, text)
+    async def send_text(self, text: str, *, reply_to: int | None = None) -> ChatMessage:
+        """Send a text, as a reply to the message ``reply_to`` of this chat when given."""
+        message = self._world.user_sends_text(self.id, text, reply_to=reply_to)
         await asyncio.sleep(0)
         return self._world.snapshot(message)
 

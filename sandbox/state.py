@@ -489,10 +489,17 @@ class World:
         self.enqueue_update("message", self.message_json(message))
         return message
 
-    def user_sends_text(self, user_id: int, text: str) -> ChatMessage:
+    def user_sends_text(
+        self, user_id: int, text: str, *, reply_to: int | None = None
+    ) -> ChatMessage:
+        """A text from the user; ``reply_to`` makes it a reply to a message of their chat."""
         if not text.strip():
             raise SandboxUsageError("Telegram clients do not send empty messages")
         chat, message = self._new_user_message(user_id)
+        if reply_to is not None:
+            if reply_to not in chat.messages:
+                raise SandboxUsageError(f"message {reply_to} is not in this chat")
+            message.reply_to_message_id = reply_to
         message.text = text
         message.entities = detect_user_entities(text)
         return self._publish_user_message(chat, message)

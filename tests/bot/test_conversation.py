@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,14 +19,29 @@ from sqlalchemy import select, text
 
 from bot import notices
 from bot.crypto import MessageCipher
-from bot.models import Conversation, Coordinator, HelpRequest, Organisation, Signal
+from bot.models import (
+    Conversation,
+    Coordinator,
+    HelpRequest,
+    Organisation,
+    Signal,
+    Sleutelpersoon,
+)
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.transcripts import read_transcript
 from matching.office_hours import parse_weekly_hours
 from nlu.service import free_port
 from sandbox import ChatMessage, Sandbox, SimUser, make_png
 
-from .kit import TEXTS, BotProcess, add_sleutelpersoon, bot_process, onboard, world
+from .kit import (
+    TEXTS,
+    BotProcess,
+    ManualClock,
+    add_sleutelpersoon,
+    bot_process,
+    onboard,
+    world,
+)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
@@ -51,14 +68,23 @@ async def open_conversation(
     sandbox: Sandbox, bot: BotProcess, helper: SimUser, hours: str = WORKDAYS
 ) -> SimUser:
     await add_sleutelpersoon(bot, helper, hours, languages=("ar",), domains=("post", "finance"))
-    amina = sandbox.add_user("Amina", "ar")
-    await onboard(amina, "العربية")
-    await ask_with_photo(amina, ARABIC.gettext("✉️ Letter"))
+    amina, _ = await join_conversation(sandbox, helper, "Amina")
+    return amina
+
+
+async def join_conversation(
+    sandbox: Sandbox, helper: SimUser, name: str
+) -> tuple[SimUser, ChatMessage]:
+    """A new Arabic newcomer sends a letter, which the helper accepts: the newcomer, and the
+    copy of their letter in the helper's chat (to reply to)."""
+    newcomer = sandbox.add_user(name, "ar")
+    await onboard(newcomer, "العربية")
+    await ask_with_photo(newcomer, ARABIC.gettext("✉️ Letter"))
     await helper.wait_for_message(is_offer)
     await helper.press(ACCEPT)
-    await helper.wait_for_message(lambda m: m.photo is not None)
-    await amina.wait_for_message(lambda m: "/done" in (m.text or ""))
-    return amina
+    letter = await helper.wait_for_message(lambda m: m.photo is not None)
+    await newcomer.wait_for_message(lambda m: "/done" in (m.text or ""))
+    return newcomer, letter
 
 
 async def test_messages_outside_hours_wait_and_the_newcomer_is_told_when(
@@ -399,3 +425,190 @@ async def test_the_coordinator_on_call_is_alerted_of_an_emergency(
         await bot.tick()
         assert len(on_call.received()) == 1  # one alert per request
         assert off_duty.received() == []
+
+
+async def test_each_reply_reaches_its_own_conversation_and_a_closed_one_nobody(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        await add_sleutelpersoon(bot, amal, WORKDAYS, languages=("ar",), domains=("post",))
+        amina, amina_letter = await join_conversation(sandbox, amal, "Amina")
+        first_header = notices.conversation_header(DUTCH, "#1", "ar", "post")
+        assert first_header in [m.text for m in amal.received()]  # alone: nothing to add
+        # Accepting a second question says where plain messages go now, and how to reach #1.
+        hamid, hamid_letter = await join_conversation(sandbox, amal, "Hamid")
+        second_header = (
+            notices.conversation_header(DUTCH, "#2", "ar", "post")
+            + "\n\n"
+            + notices.plain_messages_go_to(DUTCH, "#2", ["#1"])
+        )
+        await amal.wait_for_message(lambda m: m.text == second_header)
+
+        await amal.send_text("Voor de nieuwste")
+        own = await amal.send_text("Voor Amina", reply_to=amina_letter.message_id)
+        await amal.send_text("Voor Hamid", reply_to=hamid_letter.message_id)
+        await hamid.wait_for_message(lambda m: m.text == "Voor de nieuwste")
+        await amina.wait_for_message(lambda m: m.text == "Voor Amina")
+        await hamid.wait_for_message(lambda m: m.text == "Voor Hamid")
+
+        await amina.send_text("/done")
+        await amal.wait_for_message(
+            lambda m: m.text == notices.conversation_closed_for_sleutelpersoon(DUTCH, "#1")
+        )
+        refused = notices.conversation_not_open(DUTCH, "#1")
+        # Replies to the newcomer's letter and to Amal's own message in #1: neither goes to
+        # Hamid, the selected and only open conversation; both are refused, and so is /close.
+        await amal.send_text("Nog één ding", reply_to=amina_letter.message_id)
+        await amal.wait_for_message(lambda m: m.text == refused)
+        await amal.send_text("En nog iets", reply_to=own.message_id)
+        await amal.wait_for_message(lambda m: m.text == refused)
+        await amal.send_text("/close", reply_to=amina_letter.message_id)
+        await amal.wait_for_message(lambda m: m.text == refused)
+        # A closed conversation can still be tagged with a signal by replying to it.
+        await amal.send_text("/signal veel CJIB-boetes", reply_to=amina_letter.message_id)
+        await amal.wait_for_message(lambda m: m.text == notices.signal_saved(DUTCH, "#1"))
+        await bot.tick()
+
+        assert [m.text for m in amina.received()].count("Voor Amina") == 1
+        assert not {"Voor Amina", "Nog één ding", "En nog iets"} & {
+            m.text for m in hamid.received()
+        }
+        assert not {"Voor Hamid", "Nog één ding", "En nog iets"} & {
+            m.text for m in amina.received()
+        }
+        async with bot.services.sessions() as session:
+            statuses = (
+                await session.scalars(select(Conversation.status).order_by(Conversation.id))
+            ).all()
+            signal = await session.scalar(select(Signal))
+        assert statuses == ["closed", "open"]
+        assert signal is not None and signal.conversation_id == 1
+
+
+@asynccontextmanager
+async def amal_helping_amina(
+    database_url: str, redis_key_prefix: str
+) -> AsyncIterator[tuple[ManualClock, BotProcess, SimUser, SimUser]]:
+    """A bot against the sandbox on Tuesday 10:00, with Amal (nl) helping Amina (ar) in an
+    open conversation."""
+    async with (
+        world(database_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        amina = await open_conversation(sandbox, bot, amal)
+        yield clock, bot, amal, amina
+
+
+WORDS = "شكرا، ساعدتني كتير"
+
+
+@pytest.mark.parametrize(
+    ("rated_after", "written_after", "asked_for_words", "taken_as_words"),
+    [
+        (timedelta(minutes=5), timedelta(minutes=59), True, True),
+        (timedelta(minutes=5), timedelta(hours=2), True, False),
+        (timedelta(hours=2), timedelta(hours=2, minutes=1), False, False),
+    ],
+    ids=["words-within-the-hour", "words-too-late", "rated-too-late"],
+)
+async def test_words_of_feedback_only_within_an_hour_after_closing(
+    sqlite_url: str,
+    redis,
+    redis_key_prefix: str,
+    rated_after: timedelta,
+    written_after: timedelta,
+    asked_for_words: bool,
+    taken_as_words: bool,
+) -> None:
+    async with amal_helping_amina(sqlite_url, redis_key_prefix) as (clock, bot, _, amina):
+        await amina.send_text("/done")
+        await amina.wait_for_message(
+            lambda m: m.text == notices.conversation_closed_ask_feedback(ARABIC)
+        )
+        clock.set(TUESDAY_10 + rated_after)
+        await amina.press("👍")
+        thanks = (
+            notices.feedback_thanks_ask_words(ARABIC)
+            if asked_for_words
+            else notices.feedback_received(ARABIC)
+        )
+        await amina.wait_for_message(lambda m: m.text == thanks)
+
+        clock.set(TUESDAY_10 + written_after)
+        await amina.send_text(WORDS)
+        if taken_as_words:
+            await amina.wait_for_message(lambda m: m.text == notices.feedback_received(ARABIC))
+        else:
+            # Rasa is unreachable here, so a new question is asked about with buttons.
+            await amina.wait_for_message(lambda m: m.text == notices.nlu_unavailable(ARABIC))
+        async with bot.services.sessions() as session:
+            conversation = await session.scalar(select(Conversation))
+            requests = (await session.scalars(select(HelpRequest).order_by(HelpRequest.id))).all()
+        assert conversation is not None and conversation.feedback == "up"
+        assert not conversation.feedback_pending
+        assert len(requests) == (1 if taken_as_words else 2)
+
+
+async def test_a_sleutelpersoon_is_told_the_truth_about_privacy_delete_and_signal(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        person_id = await add_sleutelpersoon(
+            bot, amal, WORKDAYS, languages=("ar",), domains=("post",)
+        )
+        await amal.send_text("/privacy")
+        await amal.wait_for_message(
+            lambda m: m.text == notices.privacy_for_sleutelpersoon(DUTCH, 90)
+        )
+        await amal.send_text("/delete")
+        await amal.wait_for_message(lambda m: m.text == notices.delete_is_for_newcomers(DUTCH))
+        await amal.send_text("/signal veel CJIB-boetes")
+        await amal.wait_for_message(lambda m: m.text == notices.signal_which(DUTCH))
+        await bot.tick()
+        assert not any(m.reply_markup for m in amal.received())  # no delete button offered
+        async with bot.services.sessions() as session:
+            person = await session.get(Sleutelpersoon, person_id)
+            signals = (await session.scalars(select(Signal))).all()
+        assert person is not None and person.telegram_user_id == amal.id and person.active
+        assert signals == []
+
+
+async def test_a_newcomer_saying_they_are_done_is_asked_before_closing(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with amal_helping_amina(sqlite_url, redis_key_prefix) as (_, bot, amal, amina):
+        question = notices.close_this_conversation(ARABIC)
+
+        await amina.send_text("شكرا، هذا كل شي")
+        await amal.wait_for_message(lambda m: m.text == "شكرا، هذا كل شي")  # passed on
+        await amina.wait_for_message(lambda m: m.text == question and m.reply_markup is not None)
+        await amina.press(ARABIC.gettext("↩️ No, keep it open"))
+        await amina.wait_for_message(lambda m: m.text == notices.conversation_stays_open(ARABIC))
+
+        # A longer message that mentions finishing is just passed on.
+        longer = "انتهيت من تعبئة الاستمارة بس عندي سؤال عن الموعد"
+        await amina.send_text(longer)
+        await amal.wait_for_message(lambda m: m.text == longer)
+        async with bot.services.sessions() as session:
+            conversation = await session.scalar(select(Conversation))
+        assert conversation is not None and conversation.status == "open"
+
+        await amina.send_text("خلصت، شكرا كتير")
+        await amina.wait_for_message(lambda m: m.text == question and m.reply_markup is not None)
+        await amina.press(ARABIC.gettext("✅ Yes, close it"))
+        await amina.wait_for_message(
+            lambda m: m.text == notices.conversation_closed_ask_feedback(ARABIC)
+        )
+        await amal.wait_for_message(
+            lambda m: m.text == notices.conversation_closed_for_sleutelpersoon(DUTCH, "#1")
+        )
+        assert [m.text for m in amina.received()].count(question) == 2
