@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import BotCommand
 from telegram.ext import (
@@ -45,6 +46,9 @@ class Dependencies:
     policy: HandoverPolicy
     cipher: MessageCipher
     rate_limiter: SharedRateLimiter
+    # The Redis all bot processes share, and the prefix of every key the bot writes in it.
+    redis: Redis
+    redis_key_prefix: str
     retention_days: int = 90
 
 
@@ -78,6 +82,8 @@ def build_application(
             dependencies.clock,
             limiter=dependencies.rate_limiter,
         ),
+        redis=dependencies.redis,
+        redis_key_prefix=dependencies.redis_key_prefix,
         retention_days=dependencies.retention_days,
     )
 

@@ -355,6 +355,8 @@ async def dependencies_for(
             rate_limiter=SharedRateLimiter(
                 redis, settings.redis_key_prefix, send_limits or send_limits_of(settings)
             ),
+            redis=redis,
+            redis_key_prefix=settings.redis_key_prefix,
             retention_days=settings.retention_days,
         )
     finally:

@@ -29,6 +29,11 @@ NONCE_BYTES = 12
 KEY_BYTES = 32
 ASSOCIATED_DATA = b"sleutelbrug/message"
 DEV_KEY_FILE = "message.key"
+# A random 32-byte key has about 30 distinct byte values; fewer than this many (all zeros, one
+# repeated byte, a short repeated pattern) happens by chance with a probability below 1e-12.
+MIN_DISTINCT_KEY_BYTES = 16
+# Bytes a person types; a random key consists only of these with a probability near 1e-14.
+TYPED_BYTES = frozenset(range(0x20, 0x7F))
 
 
 class CipherError(Exception):
@@ -55,6 +60,15 @@ def parse_keys(spec: str) -> dict[str, bytes]:
     if not keys:
         raise CipherError("no keys given")
     return keys
+
+
+def weakness_of(key: bytes) -> str | None:
+    """Why a key cannot have come from a random generator, or None when it may have."""
+    if set(key) <= TYPED_BYTES:
+        return "is typed text (a placeholder or a passphrase), not random bytes"
+    if len(set(key)) < MIN_DISTINCT_KEY_BYTES:
+        return "repeats a few byte values (all zeros, one byte repeated or a short pattern)"
+    return None
 
 
 def new_key_spec(key_id: str) -> str:
@@ -89,6 +103,14 @@ class MessageCipher:
         except InvalidTag:
             raise CipherError("cannot decrypt: the ciphertext was altered") from None
         return plain.decode()
+
+    def seal(self, plaintext: str | None) -> str | None:
+        """Encrypt, keeping None (and an empty text) as None."""
+        return self.encrypt(plaintext) if plaintext else None
+
+    def unseal(self, sealed: str | None) -> str | None:
+        """Decrypt, keeping None (and an empty value) as None."""
+        return self.decrypt(sealed) if sealed else None
 
     def needs_rotation(self, ciphertext: str) -> bool:
         return ciphertext.split(":", 2)[1] != self.current_key_id

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from bot.erasure import apply_retention
+from bot.erasure import apply_retention, forget_erased_chats
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,16 @@ async def tick(services: Services, retention_due: datetime | None = None) -> dat
         if removed:
             log.info("retention removed %d rows", removed)
         retention_due = now + RETENTION_EVERY
+    forgotten = await forget_erased_chats(
+        services.sessions, services.redis, services.redis_key_prefix
+    )
+    if forgotten.chats:
+        log.info(
+            "Redis forgot %d erased chats: %d stream entries, %d keys",
+            forgotten.chats,
+            forgotten.stream_entries,
+            forgotten.keys,
+        )
     await services.outbox.flush()
     return retention_due
 

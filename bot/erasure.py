@@ -2,42 +2,81 @@
 
 Rules kept here:
 - Erasing a newcomer (their `/delete`) removes their messages (encrypted texts and the
-  pointers to them), their profile, preferences and unsent messages to them; their requests and
-  conversations stay only as anonymous statistics (language, domain, times) without a link to
-  them. An open conversation is closed and its sleutelpersoon told. One anonymous erasure event
-  records that it happened.
-- Retention: message content older than the retention period is deleted, and newcomers who
-  have not been active for that long are erased. The job works in small batches, each its own
+  pointers to them), their feedback comments, the handback notes about their questions, their
+  profile and preferences. Of the outbox it removes every row to their chat, sent or not (the
+  /privacy overview names their preferences), every copy of their messages (it names their
+  chat) and the offers of their questions (they carry the handback note). Their inbox rows
+  that have been taken up (handled, or the /delete press being handled) lose their chat id;
+  the bare row stays until the inbox purges it, so a late redelivery is still recognised.
+  Their requests and conversations stay only as anonymous statistics (language, domain,
+  times); a handed-back request stays marked as one. An open conversation is closed and its
+  sleutelpersoon told. One anonymous erasure event records that it happened.
+- Erasing a sleutelpersoon (by a coordinator) leaves an anonymous tombstone that statistics
+  keep pointing at; their words (messages, signals) and the pointers to their copies go, and
+  the outbox and inbox forget their chat as for a newcomer.
+- Redis. The database is the record, Redis only a shortcut that also knows chat ids (the
+  inbox stream's announcements, the flood-limit keys). An erasure is complete in the database
+  when its transaction commits, and it writes in that same transaction which chat Redis must
+  forget (`RedisErasure`). The timer tick (bot/dispatcher.py) then deletes the chat's stream
+  entries and flood-limit keys and only after that the row; while Redis is down the row stays,
+  every tick tries again and the log says how many chats wait (never which). An unhandled
+  update of the chat whose announcement goes with them is still handled: the workers' sweep
+  finds it in the database. The same step deletes what the bot sent to the chat after the
+  erasure in the same transaction (the confirmation), once it has gone out.
+- Retention: message content older than the retention period is deleted; feedback comments
+  of conversations closed that long ago, handback notes of requests untouched that long and
+  the words of older signals are cleared (the rows stay and are counted); newcomers who have
+  not been active for that long are erased. The job works in small batches, each its own
   transaction, so it is idempotent and safe to interrupt: a second run finds nothing left.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import ColumnElement, CursorResult, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot import notices
 from bot.handover import ACTIVE_REQUEST_STATUSES, OPEN, Handover
+from bot.inbox import NO_CHAT
+from bot.intake import InboxStream
 from bot.models import (
     Conversation,
     ConversationMessage,
     ErasureEvent,
     HelpRequest,
+    InboxUpdate,
     Newcomer,
+    Offer,
+    OfferStatus,
     OutboxMessage,
+    RedisErasure,
     RelayedMessage,
     RequestMessage,
     RequestStatus,
+    Signal,
     Sleutelpersoon,
 )
 from bot.outbox import enqueue
 
+log = logging.getLogger(__name__)
+
 ERASED = "erased"
 BATCH = 500
+# Inactive newcomers erased in one transaction (each erasure touches several tables).
+NEWCOMER_BATCH = 50
 # Sent outbox rows hold only the bot's own texts and chat ids; a week is enough to debug.
 SENT_OUTBOX_KEPT = timedelta(days=7)
+# Stream entries read at once while looking for an erased chat's announcements.
+STREAM_PAGE = 1000
 
 
 async def erase_newcomer(
@@ -46,6 +85,17 @@ async def erase_newcomer(
     """Remove everything about this newcomer, in the caller's transaction."""
     requests = select(HelpRequest.id).where(HelpRequest.newcomer_id == newcomer.id)
     conversations = select(Conversation.id).where(Conversation.newcomer_id == newcomer.id)
+    offers = (await session.scalars(select(Offer.id).where(Offer.request_id.in_(requests)))).all()
+    conversation_ids = (await session.scalars(conversations)).all()
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.purpose.in_(
+                [f"offer:{offer}" for offer in offers]
+                + [f"relay:{conversation}" for conversation in conversation_ids]
+            )
+        )
+    )
+    await _forget_chat(session, now, newcomer.telegram_user_id)
     open_conversations = (
         await session.scalars(
             select(Conversation).where(
@@ -72,16 +122,17 @@ async def erase_newcomer(
         delete(RelayedMessage).where(RelayedMessage.conversation_id.in_(conversations))
     )
     await session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.chat_id == newcomer.telegram_user_id, OutboxMessage.sent_at.is_(None)
-        )
+        update(Offer)
+        .where(Offer.request_id.in_(requests), Offer.status == OfferStatus.PENDING)
+        .values(status=OfferStatus.WITHDRAWN, expires_at=None)
+        .execution_options(synchronize_session=False)
     )
     await session.execute(
         update(Conversation)
         .where(Conversation.newcomer_id == newcomer.id)
         .values(
             newcomer_id=None,
-            feedback_comment=None,
+            feedback_comment_encrypted=None,
             feedback_pending=False,
             status=ERASED,
             closed_at=now,
@@ -92,7 +143,7 @@ async def erase_newcomer(
     await session.execute(
         update(Conversation)
         .where(Conversation.newcomer_id == newcomer.id)
-        .values(newcomer_id=None, feedback_comment=None, feedback_pending=False)
+        .values(newcomer_id=None, feedback_comment_encrypted=None, feedback_pending=False)
         .execution_options(synchronize_session=False)
     )
     await session.execute(
@@ -106,59 +157,18 @@ async def erase_newcomer(
     )
     await session.execute(
         update(HelpRequest)
+        .where(HelpRequest.newcomer_id == newcomer.id, _has_words(HelpRequest))
+        .values(handback_note_encrypted="")
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(HelpRequest)
         .where(HelpRequest.newcomer_id == newcomer.id)
-        .values(newcomer_id=None, handback_note=None)
+        .values(newcomer_id=None)
         .execution_options(synchronize_session=False)
     )
     await session.delete(newcomer)
     session.add(ErasureEvent(at=now, reason=reason))
-
-
-async def apply_retention(
-    sessions: async_sessionmaker[AsyncSession],
-    now: datetime,
-    retention: timedelta,
-    handover: Handover,
-) -> int:
-    """Delete what is older than the retention period; return how many rows went."""
-    cutoff = now - retention
-    removed = 0
-    tables: tuple[type[RequestMessage] | type[ConversationMessage], ...] = (
-        RequestMessage,
-        ConversationMessage,
-    )
-    for table in tables:
-        while True:
-            async with sessions.begin() as session:
-                ids = (
-                    await session.scalars(
-                        select(table.id).where(table.created_at < cutoff).limit(BATCH)
-                    )
-                ).all()
-                if not ids:
-                    break
-                await session.execute(delete(table).where(table.id.in_(ids)))
-                removed += len(ids)
-    async with sessions.begin() as session:
-        result = await session.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < now - SENT_OUTBOX_KEPT
-            )
-        )
-        removed += int(result.rowcount)  # type: ignore[attr-defined]
-    while True:
-        async with sessions.begin() as session:
-            inactive = (
-                await session.scalars(
-                    select(Newcomer).where(Newcomer.updated_at < cutoff).limit(50)
-                )
-            ).all()
-            if not inactive:
-                break
-            for newcomer in inactive:
-                await erase_newcomer(session, now, newcomer, handover, "retention")
-            removed += len(inactive)
-    return removed
 
 
 async def erase_sleutelpersoon(
@@ -182,12 +192,17 @@ async def erase_sleutelpersoon(
             ConversationMessage.author == "sleutelpersoon",
         )
     )
+    await session.execute(
+        delete(RelayedMessage).where(RelayedMessage.conversation_id.in_(authored))
+    )
+    await session.execute(
+        update(Signal)
+        .where(Signal.sleutelpersoon_id == person.id)
+        .values(text_encrypted=None)
+        .execution_options(synchronize_session=False)
+    )
     if person.telegram_user_id is not None:
-        await session.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.chat_id == person.telegram_user_id, OutboxMessage.sent_at.is_(None)
-            )
-        )
+        await _forget_chat(session, now, person.telegram_user_id)
     person.windows.clear()
     person.leaves.clear()
     person.telegram_user_id = None
@@ -197,3 +212,187 @@ async def erase_sleutelpersoon(
     person.selected_conversation_id = None
     person.active = False
     session.add(ErasureEvent(at=now, reason="sleutelpersoon_by_coordinator"))
+
+
+async def _forget_chat(session: AsyncSession, now: datetime, chat_id: int) -> None:
+    """The outbox and inbox forget a chat; Redis is told to, after commit (see the rules)."""
+    await session.execute(
+        delete(OutboxMessage).where(
+            or_(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.params["from_chat_id"].as_integer() == chat_id,
+            )
+        )
+    )
+    await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.chat_id == chat_id, InboxUpdate.claimed_by.is_not(None))
+        .values(chat_id=NO_CHAT)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(RedisErasure(chat_id=chat_id, created_at=now, attempts=0))
+
+
+def _has_words(table: type[HelpRequest]) -> ColumnElement[bool]:
+    return table.handback_note_encrypted.is_not(None) & (table.handback_note_encrypted != "")
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What one round of forgetting erased chats in Redis did."""
+
+    chats: int
+    stream_entries: int
+    keys: int
+    # Chats Redis could not be made to forget this time (it failed); tried again next time.
+    waiting: int = 0
+
+
+async def forget_erased_chats(
+    sessions: async_sessionmaker[AsyncSession], redis: Redis, key_prefix: str
+) -> Forgotten:
+    """Remove the Redis traces of chats erased in the database (see the rules); a chat's row
+    goes only once Redis has forgotten it, so when Redis fails the next call tries again."""
+    async with sessions() as session:
+        pending = (await session.scalars(select(RedisErasure).limit(BATCH))).all()
+    if not pending:
+        return Forgotten(0, 0, 0)
+    chats = {row.chat_id for row in pending}
+    try:
+        entries = await _delete_announcements(InboxStream(redis, key_prefix), chats)
+        keys = await _delete_flood_limit_keys(redis, key_prefix, chats)
+    except (RedisError, OSError) as exc:
+        async with sessions.begin() as session:
+            await session.execute(
+                update(RedisErasure)
+                .where(RedisErasure.id.in_([row.id for row in pending]))
+                .values(attempts=RedisErasure.attempts + 1)
+            )
+        log.warning(
+            "%d erased chats not yet removed from Redis (%s); trying again",
+            len(chats),
+            type(exc).__name__,
+        )
+        return Forgotten(0, 0, 0, waiting=len(chats))
+    async with sessions.begin() as session:
+        for row in pending:
+            # What the bot said after the erasure (its confirmation), once it has gone out.
+            await session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.chat_id == row.chat_id,
+                    OutboxMessage.created_at <= row.created_at,
+                    OutboxMessage.sent_at.is_not(None),
+                )
+            )
+        await session.execute(
+            delete(RedisErasure).where(RedisErasure.id.in_([row.id for row in pending]))
+        )
+    return Forgotten(len(chats), entries, keys)
+
+
+async def _delete_announcements(stream: InboxStream, chats: set[int]) -> int:
+    """XDEL the inbox stream's entries that name one of the chats; how many."""
+    wanted = {str(chat).encode() for chat in chats}
+    deleted = 0
+    start = "-"
+    while True:
+        page: Sequence[tuple[bytes, dict[bytes, bytes]]] = await stream.redis.xrange(  # type: ignore[assignment]
+            stream.name, min=start, count=STREAM_PAGE
+        )
+        doomed = [entry_id for entry_id, fields in page if fields.get(b"chat_id") in wanted]
+        if doomed:
+            deleted += int(await stream.redis.xdel(stream.name, *doomed))
+        if len(page) < STREAM_PAGE:
+            return deleted
+        start = "(" + page[-1][0].decode()
+
+
+async def _delete_flood_limit_keys(redis: Redis, key_prefix: str, chats: set[int]) -> int:
+    """Delete what the flood limits keep per chat (bot/rate_limit.py's key names); how many."""
+    prefix = f"{key_prefix}ratelimit:"
+    per_chat = [f"{prefix}{kind}:{chat}" for chat in chats for kind in ("sent", "paused")]
+    removed = int(await redis.delete(*per_chat))
+    removed += int(await redis.zrem(f"{prefix}refused", *[str(chat) for chat in chats]))
+    return removed
+
+
+# --- retention --------------------------------------------------------------------------------
+
+
+async def apply_retention(
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    retention: timedelta,
+    handover: Handover,
+) -> int:
+    """Delete or clear what is older than the retention period; how many rows it touched."""
+    cutoff = now - retention
+    removed = 0
+    for message_table in (RequestMessage, ConversationMessage):
+        removed += await _in_batches(
+            sessions,
+            message_table.id,
+            message_table.created_at < cutoff,
+            lambda ids, table=message_table: delete(table).where(table.id.in_(ids)),
+        )
+    removed += await _in_batches(
+        sessions,
+        Conversation.id,
+        Conversation.feedback_comment_encrypted.is_not(None) & (Conversation.closed_at < cutoff),
+        lambda ids: (
+            update(Conversation)
+            .where(Conversation.id.in_(ids))
+            .values(feedback_comment_encrypted=None)
+        ),
+    )
+    removed += await _in_batches(
+        sessions,
+        HelpRequest.id,
+        _has_words(HelpRequest) & (HelpRequest.updated_at < cutoff),
+        lambda ids: (
+            update(HelpRequest).where(HelpRequest.id.in_(ids)).values(handback_note_encrypted="")
+        ),
+    )
+    removed += await _in_batches(
+        sessions,
+        Signal.id,
+        Signal.text_encrypted.is_not(None) & (Signal.created_at < cutoff),
+        lambda ids: update(Signal).where(Signal.id.in_(ids)).values(text_encrypted=None),
+    )
+    removed += await _in_batches(
+        sessions,
+        OutboxMessage.id,
+        OutboxMessage.sent_at.is_not(None) & (OutboxMessage.sent_at < now - SENT_OUTBOX_KEPT),
+        lambda ids: delete(OutboxMessage).where(OutboxMessage.id.in_(ids)),
+    )
+    while True:
+        async with sessions.begin() as session:
+            inactive = (
+                await session.scalars(
+                    select(Newcomer).where(Newcomer.updated_at < cutoff).limit(NEWCOMER_BATCH)
+                )
+            ).all()
+            if not inactive:
+                break
+            for newcomer in inactive:
+                await erase_newcomer(session, now, newcomer, handover, "retention")
+            removed += len(inactive)
+    return removed
+
+
+async def _in_batches(
+    sessions: async_sessionmaker[AsyncSession],
+    key: InstrumentedAttribute[int],
+    due: ColumnElement[bool],
+    change: Any,
+) -> int:
+    """Apply `change(ids)` to the rows that are `due`, BATCH at a time, each batch its own
+    transaction; `due` must no longer hold for a changed row, so every run ends."""
+    touched = 0
+    while True:
+        async with sessions.begin() as session:
+            ids = (await session.scalars(select(key).where(due).limit(BATCH))).all()
+            if not ids:
+                return touched
+            result: CursorResult[Any] = await session.execute(change(ids))  # type: ignore[assignment]
+            touched += int(result.rowcount)

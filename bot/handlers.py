@@ -298,7 +298,13 @@ async def signal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             _say(session, now, user.id, notices.signal_which(texts))
             return
         try:
-            tagged = Signal.tag(conversation.id, person.id, " ".join(context.args or []), now)
+            tagged = Signal.tag(
+                conversation.id,
+                person.id,
+                " ".join(context.args or []),
+                now,
+                services.handover.cipher,
+            )
         except ValueError:  # no words given
             _say(session, now, user.id, notices.signal_usage(texts))
             return

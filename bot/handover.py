@@ -109,6 +109,11 @@ class Handover:
         self._policy = policy
         self._cipher = cipher
 
+    @property
+    def cipher(self) -> MessageCipher:
+        """Seals what people write before it is stored (bot/crypto.py)."""
+        return self._cipher
+
     def texts_for(self, locale: str | None) -> Texts:
         return self._texts.get(locale or "en", self._texts["en"])
 
@@ -386,7 +391,7 @@ class Handover:
             request.domain,
             request.institutions,
             now - request.created_at,
-            request.handback_note,
+            self._cipher.unseal(request.handback_note_encrypted),
         )
         enqueue(
             session,
@@ -826,7 +831,8 @@ class Handover:
             intent=request.intent,
             confidence=request.confidence,
             institutions=request.institutions,
-            handback_note=note,
+            # "" marks a request handed back without a note.
+            handback_note_encrypted=self._cipher.seal(note) or "",
             created_at=request.created_at,
             updated_at=now,
         )
@@ -926,7 +932,7 @@ class Handover:
         newcomer: Newcomer,
         words: str | None,
     ) -> None:
-        conversation.feedback_comment = words[:1000] if words else None
+        conversation.feedback_comment_encrypted = self._cipher.seal(words)
         conversation.feedback_pending = False
         enqueue(
             session,

@@ -1,7 +1,8 @@
 """Database models (SQLAlchemy 2.0, typed). The schema itself comes only from Alembic migrations.
 
-Privacy rule kept here: message texts and captions are stored only encrypted (bot/crypto.py),
-for audits; relaying never needs them, since the bot copies messages by their id.
+Privacy rule kept here: what people write (message texts and captions, feedback comments,
+handback notes, signals) is stored only encrypted (bot/crypto.py), for audits; relaying never
+needs it, since the bot copies messages by their id.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.crypto import MessageCipher
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -168,7 +171,10 @@ class HelpRequest(Base):
     intent: Mapped[str | None] = mapped_column(String(32))
     confidence: Mapped[float | None]
     institutions: Mapped[list[str]] = mapped_column(JSON, default=list)
-    handback_note: Mapped[str | None] = mapped_column(String(500))
+    # Set (encrypted, bot/crypto.py) when the request was handed back: the note for the next
+    # sleutelpersoon, or "" when there was none or it was removed (erasure, retention), so a
+    # handed-back request stays recognisable without its words.
+    handback_note_encrypted: Mapped[str | None] = mapped_column(Text)
     # Set when an emergency was detected: coordinators see these first.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     next_match_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -256,7 +262,8 @@ class Conversation(Base):
     # When the newcomer was last told the sleutelpersoon is outside their hours.
     away_notice_until: Mapped[datetime | None]
     feedback: Mapped[str | None] = mapped_column(String(8))
-    feedback_comment: Mapped[str | None] = mapped_column(String(1000))
+    # The newcomer's words after their 👍/👎, encrypted (bot/crypto.py).
+    feedback_comment_encrypted: Mapped[str | None] = mapped_column(Text)
     feedback_pending: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -437,17 +444,25 @@ class Signal(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
     sleutelpersoon_id: Mapped[int] = mapped_column(ForeignKey("sleutelpersonen.id"), index=True)
-    text: Mapped[str] = mapped_column(String(SIGNAL_MAX_LENGTH))
-    # The text folded for counting: "Many  CJIB fines" and "many cjib fines" are one signal.
-    key: Mapped[str] = mapped_column(String(SIGNAL_MAX_LENGTH), index=True)
+    # The words, encrypted (bot/crypto.py); None once the retention period or an erasure
+    # removed them, while the row still counts.
+    text_encrypted: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
 
     @staticmethod
     def key_of(text: str) -> str:
+        """The text folded for counting: "Many  CJIB fines" and "many cjib fines" are one."""
         return " ".join(text.casefold().split())[:SIGNAL_MAX_LENGTH]
 
     @classmethod
-    def tag(cls, conversation_id: int, sleutelpersoon_id: int, text: str, now: datetime) -> Signal:
+    def tag(
+        cls,
+        conversation_id: int,
+        sleutelpersoon_id: int,
+        text: str,
+        now: datetime,
+        cipher: MessageCipher,
+    ) -> Signal:
         """A signal from free text; raises ValueError when it is empty after trimming."""
         cleaned = " ".join(text.split())[:SIGNAL_MAX_LENGTH]
         if not cleaned:
@@ -455,8 +470,7 @@ class Signal(Base):
         return cls(
             conversation_id=conversation_id,
             sleutelpersoon_id=sleutelpersoon_id,
-            text=cleaned,
-            key=cls.key_of(cleaned),
+            text_encrypted=cipher.encrypt(cleaned),
             created_at=now,
         )
 
@@ -482,3 +496,15 @@ class InboxUpdate(Base):
     claim_expires_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     handled_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class RedisErasure(Base):
+    """A chat erased in the database whose traces in Redis (inbox stream entries, flood-limit
+    keys) are still to be removed; deleted once they are (bot/erasure.py)."""
+
+    __tablename__ = "redis_erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

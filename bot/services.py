@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import CallbackContext
 
@@ -25,6 +26,9 @@ class Services:
     clock: Clock
     handover: Handover
     outbox: OutboxSender
+    # Where erased chats are forgotten after commit (bot/erasure.py).
+    redis: Redis
+    redis_key_prefix: str
     retention_days: int = 90
 
 

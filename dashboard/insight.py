@@ -29,6 +29,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.crypto import MessageCipher
 from bot.directory import schedule_of
 from bot.models import (
     Conversation,
@@ -112,7 +113,7 @@ async def build_insight(
             )
         )
     ).all()
-    firsts = [r for r in requests if r.handback_note is None]
+    firsts = [r for r in requests if r.handback_note_encrypted is None]
     request_ids = [r.id for r in requests]
     own = {
         person.id: person
@@ -382,8 +383,10 @@ async def build_signals(
     now: datetime,
     granularity: Granularity,
     translator: Translator,
+    cipher: MessageCipher,
 ) -> Insight:
-    """Signals per period: how often each was given, in how many conversations, by how many."""
+    """Signals per period: how often each was given, in how many conversations, by how many.
+    Signals whose words the retention period removed are left out."""
     periods = periods_until(now, granularity)
     start, end = periods[0].start, periods[-1].end
     labels = [period_label(translator, period) for period in periods]
@@ -406,16 +409,18 @@ async def build_signals(
     last_seen: dict[str, datetime] = {}
     for signal, language, domain in rows:
         period = period_of(periods, signal.created_at)
-        if period is None:
+        text = cipher.unseal(signal.text_encrypted)
+        if period is None or text is None:
             continue
-        counts[signal.key][period] += 1
-        spelling[signal.key][signal.text] += 1
-        conversations[signal.key].add(signal.conversation_id)
-        people[signal.key].add(signal.sleutelpersoon_id)
-        languages[signal.key].add(language)
+        key = Signal.key_of(text)
+        counts[key][period] += 1
+        spelling[key][text] += 1
+        conversations[key].add(signal.conversation_id)
+        people[key].add(signal.sleutelpersoon_id)
+        languages[key].add(language)
         if domain:
-            topics[signal.key].add(domain)
-        last_seen[signal.key] = signal.created_at
+            topics[key].add(domain)
+        last_seen[key] = signal.created_at
     order = sorted(counts, key=lambda key: (-sum(counts[key].values()), key))
     summary = Table(
         "signals",

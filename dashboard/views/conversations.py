@@ -179,13 +179,14 @@ def routes(pages: Pages) -> list[Route]:
                     .order_by(AuditEntry.at.desc())
                 )
             ).all()
-            signals = (
+            sealed_signals = (
                 await session.scalars(
-                    select(Signal.text)
+                    select(Signal.text_encrypted)
                     .where(Signal.conversation_id == conversation.id)
                     .order_by(Signal.created_at)
                 )
             ).all()
+            signals = [config.cipher.decrypt(sealed) for sealed in sealed_signals if sealed]
         return {
             "conversation": conversation,
             "help_request": request,

@@ -31,7 +31,12 @@ def routes(pages: Pages) -> list[Route]:
         granularity = parse_granularity(ctx.request.query_params.get("period"))
         async with config.sessions() as session:
             data = await build_signals(
-                session, ctx.signed_in, config.clock.now(), granularity, ctx.translator
+                session,
+                ctx.signed_in,
+                config.clock.now(),
+                granularity,
+                ctx.translator,
+                config.cipher,
             )
         return pages.csv_or(
             ctx,

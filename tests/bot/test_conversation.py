@@ -154,7 +154,8 @@ async def test_close_feedback_and_thanks(sqlite_url: str, redis, redis_key_prefi
             conversation = await session.scalar(select(Conversation))
         assert conversation is not None
         assert (conversation.status, conversation.feedback) == ("closed", "up")
-        assert conversation.feedback_comment == "شكرا كتير، فهمت الرسالة"
+        sealed = conversation.feedback_comment_encrypted
+        assert bot.services.handover.cipher.unseal(sealed) == "شكرا كتير، فهمت الرسالة"
         assert not conversation.feedback_pending
 
 
@@ -373,7 +374,9 @@ async def test_signals_from_practice(sqlite_url: str, redis, redis_key_prefix: s
         await amal.wait_for_message(lambda m: m.text == notices.signal_saved(DUTCH, "#1"))
         async with bot.services.sessions() as session:
             signal = await session.scalar(select(Signal))
-        assert signal is not None and signal.key == "veel cjib-boetes"
+        assert signal is not None and signal.text_encrypted is not None
+        text = bot.services.handover.cipher.decrypt(signal.text_encrypted)
+        assert (text, Signal.key_of(text)) == ("Veel CJIB-boetes", "veel cjib-boetes")
 
 
 async def test_the_coordinator_on_call_is_alerted_of_an_emergency(

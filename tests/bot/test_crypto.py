@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 
-from bot.crypto import CipherError, MessageCipher, new_key_spec, parse_keys
+from bot.crypto import CipherError, MessageCipher, new_key_spec, parse_keys, weakness_of
 from bot.settings import SettingsError, load_settings
+from bot.storage import MIGRATIONS_DIR, sync_database_url
 
 
 def test_round_trip_and_every_ciphertext_differs() -> None:
@@ -64,3 +70,80 @@ def test_development_key_is_created_once_and_kept_private(tmp_path: Path) -> Non
     second = MessageCipher.from_spec_or_dev_file(None, tmp_path)
     assert second.decrypt(first.encrypt("x")) == "x"
     assert (tmp_path / "message.key").stat().st_mode & 0o077 == 0
+
+
+def test_weak_keys_are_named_and_random_ones_pass() -> None:
+    assert weakness_of(bytes(32)) is not None
+    assert weakness_of(b"placeholder-placeholder-placehol") is not None
+    assert all(weakness_of(os.urandom(32)) is None for _ in range(1000))
+
+
+def migrate_to(database_url: str, revision: str, *, down: bool = False) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", sync_database_url(database_url))
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_the_migration_encrypts_existing_comments_notes_and_signals_and_back(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = new_key_spec("k1")
+    monkeypatch.setenv("MESSAGE_KEYS", spec)
+    cipher = MessageCipher(parse_keys(spec))
+    comment, note, signal = "شكرا كتير", "Zij heeft een boete van het CJIB", "Veel CJIB-boetes"
+    migrate_to(database_url, "0009_outbox_claims")
+    engine = sa.create_engine(sync_database_url(database_url))
+    now = {"now": datetime(2026, 12, 1, tzinfo=UTC)}
+    inserts = [
+        "INSERT INTO sleutelpersonen (id, display_name, locale, languages, domains, roles, paid,"
+        " timezone, works_on_public_holidays, max_open_conversations, max_new_per_week, active,"
+        " created_at) VALUES (1, 'Amal', 'nl', '[]', '[]', '[]', false, 'Europe/Amsterdam',"
+        " false, 3, 5, true, :now)",
+        "INSERT INTO help_requests (id, language, status, institutions, created_at, updated_at,"
+        f" urgent, handback_note) VALUES (1, 'ar', 'closed', '[]', :now, :now, false, '{note}'),"
+        " (2, 'ar', 'closed', '[]', :now, :now, false, ''),"
+        " (3, 'ar', 'closed', '[]', :now, :now, false, NULL)",
+        "INSERT INTO conversations (id, request_id, sleutelpersoon_id, label, status, opened_at,"
+        f" feedback_pending, feedback_comment) VALUES (1, 1, 1, '#1', 'closed', :now, false,"
+        f" '{comment}')",
+        "INSERT INTO signals (id, conversation_id, sleutelpersoon_id, text, key, created_at)"
+        f" VALUES (1, 1, 1, '{signal}', '{signal.lower()}', :now)",
+    ]
+    try:
+        with engine.begin() as connection:
+            for statement in inserts:
+                connection.execute(sa.text(statement), now)
+        migrate_to(database_url, "head")
+        with engine.connect() as connection:
+            notes = (
+                connection.execute(
+                    sa.text("SELECT handback_note_encrypted FROM help_requests ORDER BY id")
+                )
+                .scalars()
+                .all()
+            )
+            comments = (
+                connection.execute(sa.text("SELECT feedback_comment_encrypted FROM conversations"))
+                .scalars()
+                .all()
+            )
+            signals = connection.execute(sa.text("SELECT text_encrypted FROM signals")).scalars()
+            sealed = [*notes, *comments, *signals]
+        assert not any(plain in str(sealed) for plain in (comment, note, signal))
+        assert [cipher.unseal(value) for value in sealed] == [note, None, None, comment, signal]
+        assert notes[1:] == ["", None]  # handed back without a note / never handed back
+
+        migrate_to(database_url, "0009_outbox_claims", down=True)
+        with engine.connect() as connection:
+            assert connection.execute(
+                sa.text("SELECT handback_note FROM help_requests ORDER BY id")
+            ).scalars().all() == [note, "", None]
+            assert connection.execute(
+                sa.text("SELECT feedback_comment FROM conversations")
+            ).scalars().all() == [comment]
+            assert connection.execute(sa.text("SELECT text, key FROM signals")).all() == [
+                (signal, signal.lower())
+            ]
+    finally:
+        engine.dispose()

@@ -240,7 +240,9 @@ async def coordinators_day(
         conversation = await session.scalar(select(Conversation))
         assert conversation is not None
         conversation_id = conversation.id
-        session.add(Signal.tag(conversation_id, person_id, "veel CJIB-boetes", clock.now()))
+        session.add(
+            Signal.tag(conversation_id, person_id, "veel CJIB-boetes", clock.now(), config.cipher)
+        )
 
     # --- conversations, CSV export ------------------------------------------------------------
     await page.goto(f"{base}conversations")

@@ -102,7 +102,7 @@ async def board(database_url: str):
                 (second, "=HYPERLINK(evil)"),
                 (second, "<script>alert(1)</script>"),
             ):
-                session.add(Signal.tag(conversation, amal, text, at(1, 10)))
+                session.add(Signal.tag(conversation, amal, text, at(1, 10), running.cipher))
         yield running
 
 
