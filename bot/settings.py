@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.crypto import CipherError, parse_keys
+from bot.crypto import CipherError, parse_keys, weakness_of
 from matching.candidates import TieBreak
 from matching.office_hours import parse_weekly_hours
 
@@ -183,6 +183,13 @@ class Settings(BaseSettings):
                     raise _named_error(name, "still holds a placeholder value")
             if self.message_keys is None:
                 raise _named_error("MESSAGE_KEYS", "is required in production (encryption at rest)")
+            for key_id, key in parse_keys(self.message_keys.get_secret_value()).items():
+                weakness = weakness_of(key)
+                if weakness is not None:
+                    raise _named_error(
+                        "MESSAGE_KEYS",
+                        f"key {key_id!r} {weakness}; make each key from 32 random bytes",
+                    )
             dashboard_key = self.dashboard_secret_key.get_secret_value()
             if dashboard_key == DEV_DASHBOARD_SECRET_KEY or _is_placeholder(dashboard_key):
                 raise _named_error("DASHBOARD_SECRET_KEY", "must be set to a secret in production")

@@ -56,7 +56,8 @@ def interpolate(value: str) -> str:
         "WEBHOOK_URL": "https://bot.gemeente.nl",
         "WEBHOOK_SECRET": "a1B2c3D4e5F6g7H8",
         "POSTGRES_PASSWORD": "pw",
-        "MESSAGE_KEYS": "k1:" + "A" * 43,
+        # A key as an operator makes it (README): 32 random bytes, URL-safe base64.
+        "MESSAGE_KEYS": "k1:1DvFq4INN8zmKq7pXcHZfHrb0YCmBO41ATe_7mdMZuc=",
         "DASHBOARD_SECRET_KEY": "q7Vd2LpR9sKw4nTz8bHc1mYf6gJx3aUe5oWi0Q",
         "BOT_USERNAME": "SleutelbrugBot",
     }
@@ -120,11 +121,11 @@ def test_workers_scale_and_reach_the_same_services_as_the_bot(compose: dict) -> 
 
 
 def test_the_image_holds_every_package_the_distribution_declares() -> None:
-    """The bot, worker and dashboard services run the image; a package left out of it crashes them."""
+    """The bot, worker and dashboard services run the image; a package left out of it crashes
+    them."""
     pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
-    declared = {
-        pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
-    }
+    includes = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    declared = {pattern.rstrip("*") for pattern in includes}
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, flags=re.MULTILINE))
     assert declared <= copied, f"packages missing from the Dockerfile: {sorted(declared - copied)}"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import os
+
 import pytest
 
 from bot.cli import send_limits_of
+from bot.crypto import new_key_spec
 from bot.rate_limit import SendLimits
 from bot.settings import BotMode, SettingsError, load_settings
 
@@ -112,3 +116,46 @@ def test_flood_limits_come_from_the_settings_with_a_third_kept_for_replies() -> 
     assert send_limits_of(raised) == SendLimits(
         per_chat=5, overall=300, reserved_for_conversation=100
     )
+
+
+def production_environment(message_keys: str) -> dict[str, str]:
+    return {
+        "SLEUTELBRUG_ENV": "production",
+        "TELEGRAM_BOT_TOKEN": GOOD_TOKEN,
+        "DASHBOARD_SECRET_KEY": "q7Vd2LpR9sKw4nTz8bHc1mYf6gJx3aUe5oWi0Q",
+        "MESSAGE_KEYS": message_keys,
+    }
+
+
+def key_spec(key_id: str, key: bytes) -> str:
+    return f"{key_id}:{base64.urlsafe_b64encode(key).decode()}"
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        (bytes(32), "repeats a few byte values"),  # "A" * 43 in base64: all zeros
+        (b"\x07" * 32, "repeats a few byte values"),
+        (bytes(range(8)) * 4, "repeats a few byte values"),
+        (bytes([0xFF, 0x00]) * 16, "repeats a few byte values"),
+        (b"changeme-changeme-changeme-12345", "is typed text"),
+        (b"correct horse battery staple!!!!", "is typed text"),
+    ],
+)
+def test_production_refuses_placeholder_and_low_entropy_message_keys(
+    key: bytes, problem: str
+) -> None:
+    random_key = key_spec("new", os.urandom(32))
+    for spec in (key_spec("k1", key), f"{random_key},{key_spec('old', key)}"):
+        with pytest.raises(SettingsError, match=f"MESSAGE_KEYS key '(k1|old)' {problem}"):
+            load_settings(**production_environment(spec))
+    # Development keeps accepting it: its dev key file and test keys are its own business.
+    assert load_settings(MESSAGE_KEYS=key_spec("k1", key)).message_keys is not None
+
+
+def test_production_accepts_random_message_keys() -> None:
+    for _ in range(200):
+        spec = f"{key_spec('k2', os.urandom(32))},{new_key_spec('k1')}"
+        settings = load_settings(**production_environment(spec))
+        assert settings.message_keys is not None
+        assert settings.message_keys.get_secret_value() == spec
