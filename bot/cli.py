@@ -230,11 +230,25 @@ async def _store_profile(settings: Settings, profile: NewProfile) -> str | None:
         await engine.dispose()
 
 
+# Libraries whose detailed records hold what must not be logged, and the most they may say:
+# python-telegram-bot logs every Bot API call's parameters and result (message texts) at
+# DEBUG, the database drivers every statement with its parameters, and httpx every request
+# URL, which for the Bot API contains the bot token. These floors hold whatever LOG_LEVEL
+# says, in development as in production: LOG_LEVEL=DEBUG makes only the bot's own loggers,
+# which never log message content, more detailed.
+LIBRARY_LOG_FLOORS = {
+    "telegram": logging.INFO,
+    "aiosqlite": logging.INFO,
+    "psycopg": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+}
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and Bot API URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    for name, floor in LIBRARY_LOG_FLOORS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
 
 
 async def _until_signalled(run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:

@@ -49,7 +49,10 @@ def migrate(database_url: str) -> None:
 
 
 def create_engine_for(database_url: str) -> AsyncEngine:
-    return create_async_engine(async_database_url(database_url), pool_pre_ping=True)
+    # Errors name their statement but not its parameters: those can be what people wrote.
+    return create_async_engine(
+        async_database_url(database_url), pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
