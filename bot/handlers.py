@@ -42,6 +42,7 @@ from bot.handover import (
     AcceptOutcome,
     MessageContent,
     domain_keyboard,
+    emergency_keyboard,
 )
 from bot.i18n import (
     DEFAULT_LOCALE,
@@ -63,7 +64,7 @@ from bot.outbox import enqueue
 from bot.profiles import INVITE_PREFIX, hash_invite_token
 from bot.services import Services, services_of
 from matching.office_hours import next_opening
-from nlu.client import NluUnavailable
+from nlu.client import Classification, NluUnavailable
 from nlu.emergency import looks_like_emergency
 
 log = logging.getLogger(__name__)
@@ -791,20 +792,27 @@ async def _from_newcomer(
     newcomer = known or await _new_newcomer(session, now, user_id, language_code, text)
     newcomer.updated_at = now  # the retention period counts from the last activity
     texts = services.handover.texts_for(newcomer.locale)
-    # Emergency words get the help numbers at once, at any hour, whatever else happens.
-    emergency = looks_like_emergency(text)
+    # Every text is read for danger, on every path, at any hour: the emergency words, and
+    # Rasa's emergency intent while Rasa answers (when it does not, the words decide alone).
+    classification = await _classify(services, text)
+    emergency = looks_like_emergency(text) or (
+        classification is not None and classification.intent == "emergency"
+    )
     if emergency:
-        log.warning("emergency words detected; help numbers sent")
+        log.warning("emergency detected; help numbers sent")
     if newcomer.consented_at is None:
-        if emergency:  # sending help stores nothing, so it needs no consent
-            _say(session, now, user_id, notices.emergency_help(texts))
+        if emergency:
+            # To protect vital interests: the numbers at once, and whoever is on call is told,
+            # with nothing about this person (nothing is kept before consent).
+            _emergency_help(session, now, user_id, texts)
+            await services.handover.alert_before_consent(session, now)
         _welcome_before_consent(services, session, now, newcomer, first_contact=known is None)
         return
     handover = services.handover
     conversation = await handover.open_conversation_of_newcomer(session, newcomer)
     if conversation is not None:
         if emergency:
-            _say(session, now, user_id, notices.emergency_help(texts))
+            _emergency_help(session, now, user_id, texts)
             await handover.mark_urgent(session, now, conversation.request_id)
         await handover.relay_from_newcomer(session, now, conversation, newcomer, content)
         if not emergency and sounds_done(incoming.text):
@@ -821,7 +829,7 @@ async def _from_newcomer(
     request = await handover.active_request(session, newcomer)
     if request is not None:
         if emergency:
-            _say(session, now, user_id, notices.emergency_help(texts))
+            _emergency_help(session, now, user_id, texts)
             await handover.mark_urgent(session, now, request.id)
         await handover.add_to_waiting_request(session, now, newcomer, request, content)
         return
@@ -835,16 +843,10 @@ async def _from_newcomer(
         await handover.start_request(session, now, newcomer, content, domain=None)
         _say(session, now, user_id, notices.choose_domain(texts), domain_keyboard(texts))
         return
-    try:
-        classification = await services.nlu.classify(text)
-    except NluUnavailable as exc:
-        log.warning("NLU unavailable, asking with buttons: %s", exc)
+    if classification is None:  # Rasa is unavailable: the newcomer chooses with buttons
         await handover.start_request(session, now, newcomer, content, domain=None)
         _say(session, now, user_id, notices.nlu_unavailable(texts), domain_keyboard(texts))
         return
-    log.info(
-        "classified intent=%s confidence=%.2f", classification.intent, classification.confidence
-    )
     institutions = sorted({entity.value for entity in classification.entities})
     domain = classification.domain.value if classification.domain is not None else None
     await handover.start_request(
@@ -859,6 +861,25 @@ async def _from_newcomer(
     )
     if domain is None:
         _say(session, now, user_id, notices.choose_domain(texts), domain_keyboard(texts))
+
+
+async def _classify(services: Services, text: str | None) -> Classification | None:
+    """Rasa's reading of a newcomer's words; None without words or while Rasa is unavailable."""
+    if not text:
+        return None
+    try:
+        classification = await services.nlu.classify(text)
+    except NluUnavailable as exc:
+        log.warning("NLU unavailable, emergency words only and buttons: %s", exc)
+        return None
+    log.info(
+        "classified intent=%s confidence=%.2f", classification.intent, classification.confidence
+    )
+    return classification
+
+
+def _emergency_help(session: AsyncSession, now: datetime, chat_id: int, texts: Texts) -> None:
+    _say(session, now, chat_id, notices.emergency_help(texts), emergency_keyboard(texts))
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -37,6 +37,7 @@ from bot.models import (
     Newcomer,
     Offer,
     OfferStatus,
+    OutboxMessage,
     RelayedMessage,
     RequestMessage,
     RequestStatus,
@@ -74,6 +75,11 @@ OFFER_ACCEPT_PREFIX = "offer:accept:"
 OFFER_DECLINE_PREFIX = "offer:decline:"
 FEEDBACK_PREFIX = "feedback:"
 DOMAIN_PREFIX = "domain:"
+# Outbox purpose of the alert about an emergency before consent, and how often at most one goes
+# to each coordinator on call: it names nobody, so more of them would only be noise (and
+# anyone could send a flood of them).
+ALERT_BEFORE_CONSENT = "alert:before-consent"
+ALERT_BEFORE_CONSENT_INTERVAL = timedelta(minutes=10)
 
 
 class AcceptOutcome(StrEnum):
@@ -231,7 +237,8 @@ class Handover:
             request.status = RequestStatus.CHOOSING
             enqueue(
                 session, now, newcomer.telegram_user_id, "sendMessage",
-                {"text": notices.emergency_help(texts)},
+                {"text": notices.emergency_help(texts),
+                 "reply_markup": emergency_keyboard(texts).to_dict()},
             )  # fmt: skip
             enqueue(
                 session, now, newcomer.telegram_user_id, "sendMessage",
@@ -249,25 +256,49 @@ class Handover:
         if request.urgent:
             return
         request.urgent = True
-        on_call = (
-            await session.scalars(
-                select(Coordinator).where(
-                    Coordinator.active.is_(True),
-                    Coordinator.telegram_user_id.is_not(None),
-                    Coordinator.on_call_hours.is_not(None),
-                )
-            )
-        ).all()
-        for coordinator in on_call:
-            assert coordinator.telegram_user_id is not None and coordinator.on_call_hours
-            hours = Schedule(parse_weekly_hours(coordinator.on_call_hours))
-            if not is_within(hours, now):
-                continue
+        for coordinator in await self._on_call(session, now):
+            assert coordinator.telegram_user_id is not None
             enqueue(
                 session, now, coordinator.telegram_user_id, "sendMessage",
                 {"text": notices.urgent_alert(
                     self.texts_for(coordinator.locale), request.id, request.language)},
             )  # fmt: skip
+
+    async def alert_before_consent(self, session: AsyncSession, now: datetime) -> None:
+        """Tell whoever is on call that someone who has not consented may be in danger, without
+        a word about who or what: nothing of theirs may be kept yet."""
+        for coordinator in await self._on_call(session, now):
+            assert coordinator.telegram_user_id is not None
+            recent = await session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.chat_id == coordinator.telegram_user_id,
+                    OutboxMessage.purpose == ALERT_BEFORE_CONSENT,
+                    OutboxMessage.created_at > now - ALERT_BEFORE_CONSENT_INTERVAL,
+                )
+            )
+            if recent is None:
+                enqueue(
+                    session, now, coordinator.telegram_user_id, "sendMessage",
+                    {"text": notices.urgent_alert_before_consent(
+                        self.texts_for(coordinator.locale))},
+                    purpose=ALERT_BEFORE_CONSENT,
+                )  # fmt: skip
+
+    async def _on_call(self, session: AsyncSession, now: datetime) -> list[Coordinator]:
+        """The coordinators reachable on Telegram whose on-call hours hold `now`."""
+        coordinators = await session.scalars(
+            select(Coordinator).where(
+                Coordinator.active.is_(True),
+                Coordinator.telegram_user_id.is_not(None),
+                Coordinator.on_call_hours.is_not(None),
+            )
+        )
+        return [
+            coordinator
+            for coordinator in coordinators
+            if coordinator.on_call_hours
+            and is_within(Schedule(parse_weekly_hours(coordinator.on_call_hours)), now)
+        ]
 
     async def match(
         self,
@@ -968,6 +999,21 @@ class Handover:
 def _words_window_open(conversation: Conversation, now: datetime) -> bool:
     closed_at = conversation.closed_at
     return closed_at is not None and now - closed_at <= FEEDBACK_WORDS_WINDOW
+
+
+def emergency_keyboard(texts: Texts) -> InlineKeyboardMarkup:
+    """The 113 chat as a link button. Telegram buttons take only http(s) and tg:// links, not
+    tel:, so the phone numbers are tapped in the text itself."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    notices.suicide_prevention_chat_button(texts),
+                    url=notices.SUICIDE_PREVENTION_CHAT_URL,
+                )
+            ]
+        ]
+    )
 
 
 def domain_keyboard(texts: Texts) -> InlineKeyboardMarkup:

@@ -17,8 +17,12 @@ from babel.numbers import format_decimal
 from bot.i18n import Texts, isolate
 
 EMERGENCY_NUMBER = "112"
-SUICIDE_PREVENTION_NUMBER = "0800-0113"
-VEILIG_THUIS_NUMBER = "0800-2000"
+# The free 0800 numbers in international form: Telegram apps make "+31 800 0113" a tap-to-call
+# link, which they do not reliably do for "0800-0113" (and a button cannot carry a tel: link).
+# Each number is isolated as a whole, never with marks between its digits.
+SUICIDE_PREVENTION_NUMBER = "+31 800 0113"
+VEILIG_THUIS_NUMBER = "+31 800 2000"
+SUICIDE_PREVENTION_CHAT_URL = "https://www.113.nl"
 
 
 def language_name(texts: Texts, language: str) -> str:
@@ -40,16 +44,24 @@ def domain_name(texts: Texts, domain: str | None) -> str:
 
 
 def emergency_help(texts: Texts) -> str:
+    """Where professional help is, at any hour: short lines, one kind of danger each."""
     return texts.gettext(
-        "If you or someone else is in danger right now, call {emergency}. "
-        "If you think about ending your life, call 113 Zelfmoordpreventie: {suicide_line} "
-        "(free, day and night). Violence at home: Veilig Thuis {veilig_thuis} "
-        "(free, day and night)."
+        "Help is there day and night:\n"
+        "🚨 In danger right now? Call {emergency}.\n"
+        "💬 Thinking about ending your life? 113 Zelfmoordpreventie, free: call {suicide_line} "
+        "or chat on 113.nl.\n"
+        "🏠 Violence at home? Veilig Thuis, free: call {veilig_thuis}.\n"
+        "🩺 Need a doctor in the evening, at night or at the weekend? Call your own huisarts: "
+        "outside office hours you will hear how to reach the huisartsenpost."
     ).format(
         emergency=isolate(EMERGENCY_NUMBER),
         suicide_line=isolate(SUICIDE_PREVENTION_NUMBER),
         veilig_thuis=isolate(VEILIG_THUIS_NUMBER),
     )
+
+
+def suicide_prevention_chat_button(texts: Texts) -> str:
+    return texts.gettext("💬 Chat with 113 Zelfmoordpreventie")
 
 
 def urgent_hint(texts: Texts) -> str:
@@ -405,6 +417,16 @@ def urgent_alert(texts: Texts, request_id: int, language: str) -> str:
         "Urgent: a newcomer may be in danger (request {request}, {language}). They received "
         "the emergency numbers at once. Please look at the dashboard."
     ).format(request=isolate(f"#{request_id}"), language=isolate(language_name(texts, language)))
+
+
+def urgent_alert_before_consent(texts: Texts) -> str:
+    # Nothing about the person is stored before they agree, so the alert says only that it
+    # happened: no words, no name, no request to look at.
+    return texts.gettext(
+        "Urgent: someone who has not agreed to the consent text yet wrote what looks like an "
+        "emergency. They received the emergency numbers at once. Nothing about them is stored "
+        "until they agree."
+    )
 
 
 # --- privacy ---------------------------------------------------------------------------------

@@ -20,7 +20,12 @@ from bot.i18n import (
     load_all_texts,
     suggest_locale,
 )
-from bot.notices import emergency_help
+from bot.notices import (
+    EMERGENCY_NUMBER,
+    SUICIDE_PREVENTION_NUMBER,
+    VEILIG_THUIS_NUMBER,
+    emergency_help,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -67,7 +72,7 @@ def test_translations_are_really_in_their_language() -> None:
 
 def test_emergency_numbers_are_isolated_in_arabic() -> None:
     text = emergency_help(load_all_texts()["ar"])
-    for number in ("112", "0800-0113", "0800-2000"):
+    for number in (EMERGENCY_NUMBER, SUICIDE_PREVENTION_NUMBER, VEILIG_THUIS_NUMBER):
         assert isolate(number) in text
 
 
