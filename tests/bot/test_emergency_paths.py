@@ -21,7 +21,7 @@ from bot.i18n import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, isolate
 from bot.models import Coordinator, HelpRequest, Organisation, RequestMessage
 from nlu.emergency import looks_like_emergency
 from nlu.service import RasaServer, free_port
-from sandbox import ChatMessage, SimUser, make_png
+from sandbox import ChatMessage, Sandbox, SimUser, make_png
 
 from .kit import TEXTS, BotProcess, add_sleutelpersoon, bot_process, onboard, world
 
@@ -70,7 +70,9 @@ def test_the_help_names_every_service_with_tappable_numbers(locale: str) -> None
         rf"[\d+][\d ]*[{FIRST_STRONG_ISOLATE}{POP_DIRECTIONAL_ISOLATE}]\d"
     )
     assert not digits_with_marks.search(text)
-    assert re.search(r"\+31 800 \d{4}", notices.SUICIDE_PREVENTION_NUMBER)
+    # The free lines in the international form Telegram apps turn into tap-to-call links.
+    for number in (notices.SUICIDE_PREVENTION_NUMBER, notices.VEILIG_THUIS_NUMBER):
+        assert re.fullmatch(r"\+31 800 \d{4}", number)
     for name in ("113 Zelfmoordpreventie", "113.nl", "Veilig Thuis", "huisarts", "huisartsenpost"):
         assert name in text, (locale, name)
     assert len(text) < 600  # short enough to read in a crisis
@@ -116,6 +118,20 @@ async def help_arrives_with_the_chat_button(newcomer: SimUser) -> None:
     assert [button.url for row in message.reply_markup for button in row] == [
         notices.SUICIDE_PREVENTION_CHAT_URL
     ]
+
+
+async def amina_asks_amal_about_a_letter(
+    sandbox: Sandbox, bot: BotProcess
+) -> tuple[SimUser, SimUser]:
+    """Amal helps with Arabic letters on workdays; Amina agrees and sends a photo of a letter."""
+    amal = sandbox.add_user("Amal", "nl")
+    await add_sleutelpersoon(bot, amal, WORKDAYS, languages=("ar",), domains=("post",))
+    amina = sandbox.add_user("Amina", "ar")
+    await onboard(amina, "العربية")
+    await amina.send_photo(make_png(30, 40))
+    await amina.wait_for_message(lambda m: m.text == notices.choose_domain(ARABIC))
+    await amina.press(ARABIC.gettext("✉️ Letter"))
+    return amal, amina
 
 
 @pytest.mark.rasa
@@ -181,13 +197,7 @@ async def test_inside_an_open_conversation_help_at_once_and_the_volunteer_in_her
         world(sqlite_url, redis_key_prefix, rasa_server.url, TUESDAY_10) as (sandbox, clock, cfg),
         bot_process(cfg, sandbox, clock) as bot,
     ):
-        amal = sandbox.add_user("Amal", "nl")
-        await add_sleutelpersoon(bot, amal, WORKDAYS, languages=("ar",), domains=("post",))
-        amina = sandbox.add_user("Amina", "ar")
-        await onboard(amina, "العربية")
-        await amina.send_photo(make_png(30, 40))
-        await amina.wait_for_message(lambda m: m.text == notices.choose_domain(ARABIC))
-        await amina.press(ARABIC.gettext("✉️ Letter"))
+        amal, amina = await amina_asks_amal_about_a_letter(sandbox, bot)
         await amal.wait_for_message(is_offer)
         await amal.press(ACCEPT)
         await amal.wait_for_message(lambda m: m.photo is not None)
@@ -214,13 +224,7 @@ async def test_added_to_a_waiting_question(
         world(sqlite_url, redis_key_prefix, rasa_server.url, SATURDAY_23) as (sandbox, clock, cfg),
         bot_process(cfg, sandbox, clock) as bot,
     ):
-        amal = sandbox.add_user("Amal", "nl")
-        await add_sleutelpersoon(bot, amal, WORKDAYS, languages=("ar",), domains=("post",))
-        amina = sandbox.add_user("Amina", "ar")
-        await onboard(amina, "العربية")
-        await amina.send_photo(make_png(30, 40))
-        await amina.wait_for_message(lambda m: m.text == notices.choose_domain(ARABIC))
-        await amina.press(ARABIC.gettext("✉️ Letter"))
+        amal, amina = await amina_asks_amal_about_a_letter(sandbox, bot)
         await amina.wait_for_message(lambda m: "09:00" in (m.text or ""))  # it waits for Monday
         assert not (await the_request(bot)).urgent
 
