@@ -131,6 +131,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|(?<!اسناني )(?<!لثتي )(?<!اسناني ب)(?<!لثتي ب)[^ ]*(ينزف|تنزف)(?! من (ال)?انف)|(الدم"
         r"|دم) (ما|مش|مو)( عم)? (بيوقف|يوقف|يقف|بيقف|وقف)|(دم|الدم) (كتير|كثير)|(كتير|كثير) دم",
         r"(يسعل|اسعل|بسعل|يستفرغ|استفرغ|بيستفرغ|يتقيا|اتقيا|بتقيا|يكح|بكح)( [^ ]+){0,2} دم",
+        r"نزيف( [^ ]+){0,3} (ما|مش|مو)( عم)? (بيوقف|يوقف|يقف|بيقف|وقف)",
         r"(الم|وجع|ضغط|عصره|نغزه)( (قوي|شديد|كبير|فظيع))? ?(ب|في|بال|في ال|ع"
         r"|على)? ?(ال)?صدر[^ ]*(?! خفيف)(?![^.؟?!]{0,20}(لما|وقت|كل ما|من الرشح|من الزكام"
         r"|من الكحه))",
@@ -143,6 +144,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"فجاه( [^ ]+){0,2} (ما|مو|مش) (قادر|قادره|عم|فيه|فيها) (ي|ت)?(حكي|تكلم|يحكي|تحكي|يتكلم"
         r"|تتكلم|يمشي|تمشي)",
         r"(لسانه|لسانها|كلامه|كلامها) (ثقيل|تقيل|مخربط|مش مفهوم)|انشل|انشلت|شلل مفاجئ",
+        r"(خدر|تنميل|تنمل)( [^ ]+)? (ب|في |بال|في ال)?(نص|نصف|جهه|جنب|طرف) (جسم|وجه)",
         r"تشنج|اختلاج|نوبه (صرع|تشنج)|عم (يرجف|ترجف) وما|عيون(ه|ها) (لفوق|مقلوبه)",
         r"(حلقي|حلقه|حلقها|زلعومي)( [^ ]+)? (يتسكر|يسكر|مسكر|انتفخ|منتفخ)",
         r"تسمم(?! (ب|من) ?(ال)?(اكل|طعام))|مسموم|مسمومه",
@@ -233,8 +235,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|slikken)\b",
         # violence and threats, also at home
         r"\b(slaat|slaan|sloeg|sloegen|schopt|schopte|stompt|stompte|wurgt|wurgde|mishandelt"
-        r"|trapt|trapte) (me|mij|ons|hem|haar|mijn (vrouw|moeder|zus|dochter|zoon|kind|kinderen"
-        r"|man|vriendin))\b",
+        r"|trapt|trapte) (me|mij|ons|hem|haar"
+        r"|(mijn|zijn|haar) (vrouw|moeder|zus|dochter|zoon|kind|kinderen|man|vriendin))\b",
         r"\b(me|mij|haar|ons|hem) (\w+ ){0,2}(geslagen|geschopt|gewurgd|neergestoken|mishandeld"
         r"|verkracht|in elkaar geslagen|getrapt)",
         r"\bin elkaar (slaan|geslagen|getrapt|trappen|schoppen)|\bmishandel|\bhuiselijk geweld"
@@ -342,7 +344,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         # violence and threats, also at home
         r"\b(hits|hit|hitting|beats|beat|beating|kicks|kicked|kicking|punched|punches|punching"
         r"|slapped|slaps|choked|chokes|choking|strangled|strangles|strangling|stabbed|raped"
-        r"|attacked|attacks|abuses|abused|abusing) (me|us|my (wife|mother|mum|mom|sister"
+        r"|attacked|attacks|abuses|abused|abusing) (me|us|(my|his|her) (wife|mother|mum|mom|sister"
         r"|daughter|son|kids|children|child|baby))\b(?! out)",
         r"\b(been|was|got|is being|being) (stabbed|strangled|raped|shot|beaten up|attacked)",
         r"\bthreaten(s|ed|ing)? (\w+ ){0,3}(to (kill|hurt|stab|burn|shoot)|with a (knife|gun"
