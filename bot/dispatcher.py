@@ -10,7 +10,10 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from bot.erasure import apply_retention, forget_erased_chats
+from redis.exceptions import RedisError
+
+from bot.erasure import apply_retention, forget_erased_chats, trim_announcements
+from bot.inbox import KEEP_HANDLED
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,15 @@ async def tick(services: Services, retention_due: datetime | None = None) -> dat
         )
         if removed:
             log.info("retention removed %d rows", removed)
+        try:
+            trimmed = await trim_announcements(
+                services.redis, services.redis_key_prefix, KEEP_HANDLED
+            )
+        except RedisError as exc:  # trimmed at the next retention run
+            log.warning("could not trim the inbox stream: %s", type(exc).__name__)
+        else:
+            if trimmed:
+                log.info("retention trimmed %d inbox stream entries", trimmed)
         retention_due = now + RETENTION_EVERY
     forgotten = await forget_erased_chats(
         services.sessions, services.redis, services.redis_key_prefix

@@ -28,6 +28,9 @@ Rules kept here:
   the words of older signals are cleared (the rows stay and are counted); newcomers who have
   not been active for that long are erased. The job works in small batches, each its own
   transaction, so it is idempotent and safe to interrupt: a second run finds nothing left.
+  With it, inbox stream entries older than the inbox keeps handled updates are trimmed (by
+  Redis's clock, which made their ids): they are only pointers, anything unhandled is found by
+  the workers' sweep, and otherwise they would keep chat ids until the stream's length cap.
 """
 
 from __future__ import annotations
@@ -317,6 +320,14 @@ async def _delete_flood_limit_keys(redis: Redis, key_prefix: str, chats: set[int
 
 
 # --- retention --------------------------------------------------------------------------------
+
+
+async def trim_announcements(redis: Redis, key_prefix: str, keep: timedelta) -> int:
+    """Delete inbox stream entries older than `keep` (see the rules); how many."""
+    seconds, microseconds = await redis.time()
+    oldest = seconds * 1000 + microseconds // 1000 - int(keep.total_seconds() * 1000)
+    stream = InboxStream(redis, key_prefix)
+    return int(await stream.redis.xtrim(stream.name, minid=oldest, approximate=False))
 
 
 async def apply_retention(

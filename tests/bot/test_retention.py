@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import erasure, notices
 from bot.crypto import MessageCipher, new_key_spec, parse_keys
-from bot.erasure import apply_retention
+from bot.erasure import apply_retention, trim_announcements
 from bot.handover import Handover, HandoverPolicy
 from bot.i18n import load_all_texts
+from bot.inbox import KEEP_HANDLED
+from bot.intake import InboxStream
 from bot.models import (
     Conversation,
     ConversationMessage,
@@ -47,6 +49,7 @@ from .test_conversation import (
 )
 
 RETENTION_DAYS = 30
+KEEP_MS = int(KEEP_HANDLED.total_seconds() * 1000)
 
 
 async def count(bot: BotProcess, *conditions: Any, of: type | None = None) -> int:
@@ -321,3 +324,20 @@ async def test_an_interrupted_retention_run_ends_like_an_uninterrupted_one(
         await engine.dispose()
     assert again == 0
     print(f"\nretention: {removed} rows in {transactions} transactions of at most 4 rows")
+
+
+async def test_retention_trims_inbox_announcements_older_than_handled_updates_are_kept(
+    redis, redis_key_prefix: str
+) -> None:
+    stream = InboxStream(redis, redis_key_prefix)
+    seconds, microseconds = await redis.time()
+    now_ms = seconds * 1000 + microseconds // 1000
+    day_ms = 24 * 3600 * 1000
+    for update_id, age_ms in ((1, 3 * day_ms), (2, KEEP_MS + 1000), (3, KEEP_MS - 60_000)):
+        entry = {"update_id": update_id, "chat_id": 42}
+        await redis.xadd(stream.name, entry, id=f"{now_ms - age_ms}-0")
+    await stream.announce(4, 42)
+    assert await trim_announcements(redis, redis_key_prefix, KEEP_HANDLED) == 2
+    remaining = [int(fields[b"update_id"]) for _id, fields in await redis.xrange(stream.name)]
+    assert remaining == [3, 4]
+    assert await trim_announcements(redis, redis_key_prefix, KEEP_HANDLED) == 0
