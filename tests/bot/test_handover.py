@@ -3,6 +3,7 @@ under a clock the test moves."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import notices
-from bot.models import Conversation, Offer, OfferStatus
+from bot.models import Conversation, Offer, OfferStatus, Sleutelpersoon
 from nlu.service import RasaServer
 from sandbox import ChatMessage, SimUser, make_png
 
-from .kit import TEXTS, add_sleutelpersoon, bot_process, onboard, world
+from .kit import TEXTS, BotProcess, add_sleutelpersoon, bot_process, onboard, world
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
@@ -175,10 +176,10 @@ async def test_decline_and_timeout_pass_on_then_the_coordinators_queue(
 
 @pytest.mark.rasa
 async def test_first_accept_wins_and_the_other_offer_says_taken(
-    sqlite_url: str, redis, redis_key_prefix: str, rasa_server: RasaServer
+    database_url: str, redis, redis_key_prefix: str, rasa_server: RasaServer
 ) -> None:
     async with (
-        world(sqlite_url, redis_key_prefix, rasa_server.url, TUESDAY_10) as (
+        world(database_url, redis_key_prefix, rasa_server.url, TUESDAY_10) as (
             sandbox,
             clock,
             settings,
@@ -198,14 +199,35 @@ async def test_first_accept_wins_and_the_other_offer_says_taken(
         await bot.tick()
         await second.wait_for_message(is_offer)
 
-        await second.press(ACCEPT)
-        await first.press(ACCEPT)
-        await first.wait_for_message(lambda m: m.text == notices.offer_taken(TEXTS["nl"]))
+        # Both press at once: the two updates arrive in one batch and the bot handles the two
+        # chats side by side, each in its own transaction, so the accepts race in the database.
+        await asyncio.gather(second.press(ACCEPT), first.press(ACCEPT))
+        winner_id = await the_accepting_sleutelpersoon(bot)
+        winner, loser = (first, second) if winner_id == first.id else (second, first)
+        assert winner_id in {first.id, second.id}
+        await loser.wait_for_message(lambda m: m.text == notices.offer_taken(TEXTS["nl"]))
         async with bot.services.sessions() as session:
             conversations = await session.scalar(select(func.count()).select_from(Conversation))
             statuses = sorted((await session.scalars(select(Offer.status))).all())
         assert conversations == 1
         assert statuses == [OfferStatus.ACCEPTED, OfferStatus.TAKEN]
+        assert not any(m.text == notices.offer_taken(TEXTS["nl"]) for m in winner.received())
+
+
+async def the_accepting_sleutelpersoon(bot: BotProcess, timeout: float = 20.0) -> int:  # noqa: ASYNC109
+    """The Telegram id of whoever's accept made the conversation, once there is one."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        async with bot.services.sessions() as session:
+            telegram_id = await session.scalar(
+                select(Sleutelpersoon.telegram_user_id).join(
+                    Conversation, Conversation.sleutelpersoon_id == Sleutelpersoon.id
+                )
+            )
+        if telegram_id is not None:
+            return telegram_id
+        await asyncio.sleep(0.05)
+    raise TimeoutError("no conversation was made from the two accepts")
 
 
 @pytest.mark.rasa
