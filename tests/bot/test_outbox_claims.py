@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -22,7 +22,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import ExtBot
 
 from bot.clock import SystemClock
-from bot.models import OutboxMessage, OutboxOutcome
+from bot.models import OfficeWindow, OutboxMessage, OutboxOutcome, Sleutelpersoon
 from bot.outbox import LEASE, OutboxSender, enqueue, surely_not_delivered
 from bot.rate_limit import SendLimits, SharedRateLimiter, TelegramRateLimiter
 from bot.storage import create_engine_for, migrate, session_factory
@@ -49,6 +49,7 @@ async def sender_processes(
     count: int,
     limiter: SharedRateLimiter,
     lease_clock: ManualClock | None = None,
+    clock: ManualClock | None = None,
 ) -> AsyncIterator[tuple[list[OutboxSender], async_sessionmaker[AsyncSession]]]:
     """`count` senders with an engine and a Bot each, and a session factory for the test."""
     async with AsyncExitStack() as stack:
@@ -67,7 +68,7 @@ async def sender_processes(
                 OutboxSender(
                     session_factory(engine),
                     bot,
-                    SystemClock(),
+                    clock or SystemClock(),
                     limiter=limiter,
                     lease_clock=lease_clock,
                 )
@@ -132,6 +133,84 @@ async def test_concurrent_senders_send_each_row_once_and_in_chat_order(
             assert set(outcomes) == {OutboxOutcome.SENT}
             sends = [r for r in sandbox.requests if r.method == "sendMessage"]
             assert len(sends) == CHATS * ROWS_PER_CHAT
+
+
+async def test_concurrent_senders_answer_at_night_and_hold_the_rest_until_morning(
+    database_url: str, redis: Redis, redis_key_prefix: str
+) -> None:
+    """Rows that wait for a sleutelpersoon's hours and answers to her own commands, written
+    alternately to several chats while four senders flush: at 23:00 only the answers go out,
+    each once and in order; at 09:00 the rest, each once and in order."""
+    migrate(database_url)
+    clock = ManualClock(datetime(2026, 12, 8, 22, 0, tzinfo=UTC))  # a Tuesday, 23:00 in winter
+    limiter = SharedRateLimiter(redis, redis_key_prefix, GENEROUS)
+    async with (
+        Sandbox(flood_limits=None) as sandbox,
+        sender_processes(database_url, sandbox, SENDERS, limiter, clock=clock) as (
+            senders,
+            sessions,
+        ),
+    ):
+        users = [sandbox.add_user(f"Sleutelpersoon{n}") for n in range(CHATS)]
+        async with sessions.begin() as session:
+            people = [
+                Sleutelpersoon(
+                    telegram_user_id=user.id,
+                    display_name=user.first_name,
+                    languages=["ar"],
+                    domains=["post"],
+                    roles=[],
+                    created_at=clock.now(),
+                    windows=[
+                        OfficeWindow(weekday=d, starts_at=time(9), ends_at=time(17))
+                        for d in range(5)
+                    ],
+                )
+                for user in users
+            ]
+            session.add_all(people)
+            await session.flush()
+            person_of = {person.telegram_user_id: person.id for person in people}
+        writing_done = asyncio.Event()
+
+        async def keep_writing() -> None:
+            for n in range(ROWS_PER_CHAT):
+                for user in users:
+                    async with sessions.begin() as session:
+                        now = clock.now()
+                        enqueue(
+                            session,
+                            now,
+                            user.id,
+                            "sendMessage",
+                            {"text": f"held {n}"},
+                            sleutelpersoon_id=person_of[user.id],
+                        )
+                        enqueue(session, now, user.id, "sendMessage", {"text": f"answer {n}"})
+                await asyncio.sleep(0)
+            writing_done.set()
+
+        async def keep_flushing(sender: OutboxSender) -> None:
+            while not writing_done.is_set():
+                await sender.flush()
+            await sender.flush()
+
+        async with asyncio.timeout(DEADLINE_SECONDS):
+            await asyncio.gather(keep_writing(), *(keep_flushing(s) for s in senders))
+            await asyncio.gather(*(s.flush() for s in senders))
+        answers = [f"answer {n}" for n in range(ROWS_PER_CHAT)]
+        for user in users:
+            assert texts(user) == answers
+        assert await unfinished(sessions) == CHATS * ROWS_PER_CHAT
+
+        clock.set(datetime(2026, 12, 9, 8, 0, tzinfo=UTC))  # Wednesday 09:00
+        async with asyncio.timeout(DEADLINE_SECONDS):
+            await asyncio.gather(*(s.flush() for s in senders))
+        for user in users:
+            assert texts(user) == [*answers, *(f"held {n}" for n in range(ROWS_PER_CHAT))]
+        assert await unfinished(sessions) == 0
+        sends = [r for r in sandbox.requests if r.method == "sendMessage"]
+        assert len(sends) == 2 * CHATS * ROWS_PER_CHAT
 
 
 @pytest.mark.parametrize(
