@@ -102,6 +102,12 @@ def build_application(
         "delete": handlers.delete,
         "signal": handlers.signal,
     }
+    # Before the commands: an edited "/delete" is an edit too, not a second command.
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, handlers.edited
+        )
+    )
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     buttons = {
@@ -119,6 +125,8 @@ def build_application(
     }
     for prefix, callback in buttons.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=f"^{prefix}"))
+    # Last: any other button data still gets an answer, or the user's button keeps spinning.
+    application.add_handler(CallbackQueryHandler(handlers.unknown_button))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, handlers.message)
     )

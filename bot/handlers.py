@@ -741,7 +741,31 @@ async def _on_conversation_button(
     await _settle(query.edit_message_reply_markup(reply_markup=None))
 
 
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press with data no handler knows (old, forged or garbled): say it is not valid."""
+    services = services_of(context)
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    async with services.sessions() as session:
+        locale = await _locale_of(session, user)
+    await _answer(query, notices.not_understood_command(services.handover.texts_for(locale)))
+
+
 # --- messages --------------------------------------------------------------------------------
+
+
+@sends_outbox
+async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: the edit is not passed on, so say so and ask to send it again."""
+    services = services_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        texts = services.handover.texts_for(await _locale_of(session, user))
+        _say(session, now, user.id, notices.edits_not_passed_on(texts))
 
 
 @sends_outbox
@@ -749,7 +773,7 @@ async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any message: relayed in a conversation, added to a waiting question, or a new question."""
     services = services_of(context)
     user, incoming = update.effective_user, update.effective_message
-    if user is None or incoming is None or update.edited_message is not None:
+    if user is None or incoming is None:
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
@@ -961,6 +985,14 @@ async def _sleutelpersoon_told_delete_is_not_here(
         texts = services.handover.texts_for(person.locale)
         _say(session, now, user.id, notices.delete_is_for_newcomers(texts))
     return person is not None
+
+
+async def _locale_of(session: AsyncSession, user: User) -> str:
+    """The language the bot speaks with this user: their chosen one, else their Telegram's."""
+    person = await access.sleutelpersoon_of_user(session, user.id)
+    newcomer = await access.newcomer_of_user(session, user.id) if person is None else None
+    chosen = person.locale if person else newcomer.locale if newcomer else None
+    return chosen or suggest_locale(user.language_code)
 
 
 def _not_for_you(

@@ -214,6 +214,13 @@ def not_understood_command(texts: Texts) -> str:
     return texts.gettext("This button is no longer valid.")
 
 
+def edits_not_passed_on(texts: Texts) -> str:
+    return texts.gettext(
+        "Changes to a message you already sent are not passed on. "
+        "Please send the corrected message again."
+    )
+
+
 # --- sleutelpersoon --------------------------------------------------------------------------
 
 
