@@ -5,14 +5,15 @@ data (another's offer, another's conversation, another's feedback) is refused.""
 from __future__ import annotations
 
 import itertools
-from typing import Any
+import re
 
 import pytest
 from sqlalchemy import func, select
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot import notices
 from bot.models import Conversation, Offer, OfferStatus
-from sandbox import SimUser
+from sandbox import CallbackQueryRecord, Sandbox, SimUser
 
 from .kit import TEXTS, BotProcess, add_sleutelpersoon, bot_process, onboard, world
 from .test_conversation import (
@@ -32,16 +33,29 @@ NEWCOMER_COMMANDS = ("/done", "/skip")
 _ids = itertools.count(50_000)
 
 
-def forge_callback(sandbox: Any, user: SimUser, data: str) -> None:
-    """A callback query as a modified client could send it: any data, on any message."""
-    sender = {"id": user.id, "is_bot": False, "first_name": user.first_name}
+def forge_callback(sandbox: Sandbox, user: SimUser, data: str) -> CallbackQueryRecord:
+    """A callback query as a modified client could send it: any data, on any message. Telegram
+    gives it a real query id, so the bot's answer (or its silence) is recorded."""
+    query = CallbackQueryRecord(id=f"forged-{next(_ids)}", user_id=user.id, message_id=1, data=data)
+    sandbox.world.callback_queries[query.id] = query
     chat = {"id": user.id, "type": "private", "first_name": user.first_name}
     message = {"message_id": 1, "date": int(TUESDAY_10.timestamp()), "chat": chat, "text": "x"}
     sandbox.world.enqueue_update(
         "callback_query",
-        {"id": str(next(_ids)), "from": sender, "chat_instance": "c", "data": data,
-         "message": message},
+        {"id": query.id, "from": sandbox.world.user(user.id).to_json(), "chat_instance": "c",
+         "data": data, "message": message},
     )  # fmt: skip
+    return query
+
+
+def button_prefixes(application: Application) -> tuple[str, ...]:  # type: ignore[type-arg]
+    """The callback data prefixes the wiring routes to a handler (patterns `^prefix`)."""
+    return tuple(
+        handler.pattern.pattern.removeprefix("^")
+        for handlers in application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CallbackQueryHandler) and isinstance(handler.pattern, re.Pattern)
+    )
 
 
 async def last_text(user: SimUser) -> str | None:
