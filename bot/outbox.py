@@ -69,8 +69,10 @@ BATCH_SIZE = 200
 # Chats sent to at the same time by one flush; each chat itself goes strictly one by one.
 CONCURRENT_CHATS = 8
 MAX_BACKOFF = timedelta(minutes=5)
-# A schedule with no windows at all never opens; its messages are looked at again daily.
-RECHECK_CLOSED_SCHEDULE = timedelta(days=1)
+# A row that waits for its recipient's hours is looked at again when they open or after this,
+# whichever comes first: a schedule changed meanwhile (/away off, new hours, leave withdrawn)
+# counts within this time, and a schedule that never opens is looked at now and then.
+RECHECK_HELD = timedelta(minutes=15)
 # Taken at the claim and renewed when the call starts; far longer than the wait for the rate
 # limiter or a Bot API call can take (PTB's timeouts are 5 s each for connect, write and
 # read), so a live sender never loses its claim, yet a dead sender's chat moves on soon.
@@ -386,7 +388,8 @@ class OutboxSender:
         schedule = schedule_of(person, local_today(person, now))
         if is_within(schedule, now):
             return None
-        return next_opening(schedule, now) or now + RECHECK_CLOSED_SCHEDULE
+        opening = next_opening(schedule, now)
+        return now + RECHECK_HELD if opening is None else min(opening, now + RECHECK_HELD)
 
     async def _start_attempt(self, row_id: int, attempts: int) -> None:
         lease_now = self._lease_clock.now()

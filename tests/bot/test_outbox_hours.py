@@ -31,7 +31,7 @@ from telegram.ext import ExtBot
 
 from bot import notices
 from bot.models import Leave, OfficeWindow, OutboxMessage, Sleutelpersoon
-from bot.outbox import OutboxSender, enqueue
+from bot.outbox import RECHECK_HELD, OutboxSender, enqueue
 from bot.rate_limit import SharedRateLimiter, TelegramRateLimiter
 from bot.storage import create_engine_for, migrate, session_factory
 from sandbox import Sandbox, SimUser
@@ -335,3 +335,25 @@ async def test_her_own_commands_are_answered_at_night_while_what_was_sent_to_her
         await bot.tick()
         copy = await amal.wait_for_message(lambda m: m.text == "هل أنت هنا؟")
         assert copy.date == clock.now() and copy.message_id > max(m.message_id for m in night)
+
+
+async def test_a_schedule_changed_while_rows_wait_counts_within_the_recheck_time(
+    delivery: Delivery,
+) -> None:
+    """Amal is away until today; an offer at 16:00 waits for tomorrow 09:00. She ends her
+    leave (/away off) and is within her hours again: the offer follows within RECHECK_HELD."""
+    workdays = tuple((day, time(9), time(17)) for day in range(5))
+    away = Hours(workdays, away_until=date(2026, 12, 8))
+    tuesday_16 = datetime(2026, 12, 8, 16, 0, tzinfo=AMSTERDAM).astimezone(UTC)
+    run = await _start(delivery, Plan(hours=(away, away), start=tuesday_16, steps=()))
+    await run.write((("offer", 0),))
+    await run.flush_and_judge((away, away))
+    assert run.awaited[run.people[0].id]  # waits
+
+    async with delivery.sessions.begin() as session:
+        amal = await session.get_one(Sleutelpersoon, run.person_ids[0])
+        amal.away_until = None
+    back = Hours(workdays)
+    delivery.clock.advance(RECHECK_HELD)
+    await run.flush_and_judge((back, away))
+    assert not run.awaited[run.people[0].id]
