@@ -4,21 +4,25 @@ clock the test moves, the machine's Redis, a real database and (when given) the 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+from babel.messages.pofile import read_po
 from sqlalchemy import func, select
-from telegram.ext import Application
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.app import build_application
 from bot.cli import dependencies_for, poll_and_work
 from bot.crypto import new_key_spec
 from bot.dispatcher import tick
-from bot.i18n import load_all_texts
+from bot.i18n import LOCALES_DIR, load_all_texts
 from bot.models import InboxUpdate
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.rate_limit import SendLimits
@@ -26,13 +30,14 @@ from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings, load_settings
 from bot.storage import migrate
 from matching.office_hours import parse_weekly_hours
-from sandbox import Sandbox, SimUser
+from sandbox import CallbackQueryRecord, Sandbox, SimUser
 
 TEXTS = load_all_texts()
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # The sandbox of `world` has no flood limits, so the bot need not pace itself for them;
 # tests of the pacing pass Telegram's own limits (tests/reliability).
 NO_FLOOD_LIMITS = SendLimits(per_chat=1000, overall=1000, reserved_for_conversation=0)
+_forged_ids = itertools.count(50_000)
 
 
 class ManualClock:
@@ -150,3 +155,65 @@ async def onboard(newcomer: SimUser, language_button: str) -> None:
     assert consent.reply_markup is not None
     await newcomer.press(consent.reply_markup[0][0].text)
     await newcomer.wait_for_message(lambda m: m.text is not None and "/preferences" in m.text)
+
+
+def forge_callback(sandbox: Sandbox, user: SimUser, data: str) -> CallbackQueryRecord:
+    """A callback query as a modified client could send it: any data, on any message. Telegram
+    gives it a real query id, so the bot's answer (or its silence) is recorded."""
+    query = CallbackQueryRecord(
+        id=f"forged-{next(_forged_ids)}", user_id=user.id, message_id=1, data=data
+    )
+    sandbox.world.callback_queries[query.id] = query
+    chat = {"id": user.id, "type": "private", "first_name": user.first_name}
+    message = {"message_id": 1, "date": 0, "chat": chat, "text": "x"}
+    sandbox.world.enqueue_update(
+        "callback_query",
+        {"id": query.id, "from": sandbox.world.user(user.id).to_json(), "chat_instance": "c",
+         "data": data, "message": message},
+    )  # fmt: skip
+    return query
+
+
+def button_prefixes(application: Application) -> tuple[str, ...]:  # type: ignore[type-arg]
+    """The callback data prefixes the wiring routes to a handler (patterns `^prefix`)."""
+    return tuple(
+        handler.pattern.pattern.removeprefix("^")
+        for handlers in application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CallbackQueryHandler) and isinstance(handler.pattern, re.Pattern)
+    )
+
+
+@cache
+def catalog_patterns(locale: str) -> tuple[re.Pattern[str], ...]:
+    """Every text of the locale's catalog as a pattern, its {placeholders} matching anything."""
+    with (LOCALES_DIR / locale / "LC_MESSAGES" / "sleutelbrug.po").open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    texts = {message.string for message in catalog if message.id and message.string}
+    return tuple(
+        re.compile(re.sub(r"\\\{\w+\\\}", "(?s:.+)", re.escape(text)), re.DOTALL)
+        for text in texts
+        if isinstance(text, str)
+    )
+
+
+def in_language(text: str, locale: str) -> bool:
+    """The text is one of the locale's catalog texts, or starts with one on its own line (a
+    list under a heading; the language choice, whose first line is in the suggested language)."""
+    first_line = text.split("\n", 1)[0]
+    if first_line == TEXTS[locale].gettext("Choose your language"):
+        return True
+    return any(
+        pattern.fullmatch(text) or pattern.fullmatch(first_line)
+        for pattern in catalog_patterns(locale)
+    )
+
+
+async def quiet(bot: BotProcess, sandbox: Sandbox) -> None:
+    """Wait until every update was fetched and handled and the outbox is empty."""
+    calm = 0
+    while calm < 5:
+        await asyncio.sleep(0.05)
+        busy = bool(sandbox.world.pending_updates) or await bot.unhandled_updates() > 0
+        calm = 0 if busy else calm + 1
+    await bot.tick()

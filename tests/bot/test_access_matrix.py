@@ -1,21 +1,43 @@
-"""Who may do what in the bot: every command and every kind of button, for a newcomer, the
-sleutelpersoon of a conversation, another sleutelpersoon, and someone unknown. Forged callback
-data (another's offer, another's conversation, another's feedback) is refused."""
+"""Who may do what in the bot: every command and every kind of button the wiring registers, for
+every role the bot knows — someone unknown (never /start-ed), a newcomer before consent, a
+newcomer in a conversation, the sleutelpersoon of that conversation, and another
+sleutelpersoon. (Coordinators have no role in the bot: on Telegram they only receive alerts, so
+to the bot they are someone unknown.)
+
+Each cell is one of: allowed (answered, in the user's language, not refused); refused politely
+(the "not for you" text in the user's language, and nothing changed); or, for a press on a
+button that is not theirs, refused with nothing changed. The lists come from the wiring, so a
+new command or button without a row here fails the test. Forged callback data (another's offer,
+another's conversation, another's feedback) is refused."""
 
 from __future__ import annotations
 
-import itertools
-import re
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
 
-import pytest
 from sqlalchemy import func, select
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CommandHandler
 
-from bot import notices
-from bot.models import Conversation, Offer, OfferStatus
-from sandbox import CallbackQueryRecord, Sandbox, SimUser
+from bot import handlers, notices
+from bot.handover import DOMAIN_PREFIX, FEEDBACK_PREFIX, OFFER_ACCEPT_PREFIX, OFFER_DECLINE_PREFIX
+from bot.models import Conversation, HelpRequest, Newcomer, Offer, OfferStatus, Sleutelpersoon
+from sandbox import SimUser
 
-from .kit import TEXTS, BotProcess, add_sleutelpersoon, bot_process, onboard, world
+from .kit import (
+    TEXTS,
+    BotProcess,
+    add_sleutelpersoon,
+    bot_process,
+    button_prefixes,
+    forge_callback,
+    in_language,
+    onboard,
+    quiet,
+    world,
+)
 from .test_conversation import (
     ACCEPT,
     ARABIC,
@@ -28,67 +50,255 @@ from .test_conversation import (
     rasa_nowhere,
 )
 
-SLEUTELPERSOON_COMMANDS = ("/mine", "/close", "/hours", "/away 2026-12-24", "/handback note")
-NEWCOMER_COMMANDS = ("/done", "/skip")
-_ids = itertools.count(50_000)
+
+class Role(Enum):
+    UNKNOWN = "unknown"
+    BEFORE_CONSENT = "newcomer before consent"
+    NEWCOMER = "newcomer (own conversation)"
+    SLEUTELPERSOON = "sleutelpersoon (own conversation and offer)"
+    OTHER_SLEUTELPERSOON = "another sleutelpersoon"
 
 
-def forge_callback(sandbox: Sandbox, user: SimUser, data: str) -> CallbackQueryRecord:
-    """A callback query as a modified client could send it: any data, on any message. Telegram
-    gives it a real query id, so the bot's answer (or its silence) is recorded."""
-    query = CallbackQueryRecord(id=f"forged-{next(_ids)}", user_id=user.id, message_id=1, data=data)
-    sandbox.world.callback_queries[query.id] = query
-    chat = {"id": user.id, "type": "private", "first_name": user.first_name}
-    message = {"message_id": 1, "date": int(TUESDAY_10.timestamp()), "chat": chat, "text": "x"}
-    sandbox.world.enqueue_update(
-        "callback_query",
-        {"id": query.id, "from": sandbox.world.user(user.id).to_json(), "chat_instance": "c",
-         "data": data, "message": message},
-    )  # fmt: skip
-    return query
+class Outcome(Enum):
+    ALLOWED = "allowed"
+    REFUSED = "refused politely, nothing changed"
+    NOTHING = "nothing changed"
 
 
-def button_prefixes(application: Application) -> tuple[str, ...]:  # type: ignore[type-arg]
-    """The callback data prefixes the wiring routes to a handler (patterns `^prefix`)."""
-    return tuple(
-        handler.pattern.pattern.removeprefix("^")
-        for handlers in application.handlers.values()
-        for handler in handlers
-        if isinstance(handler, CallbackQueryHandler) and isinstance(handler.pattern, re.Pattern)
-    )
+A, R, N = Outcome.ALLOWED, Outcome.REFUSED, Outcome.NOTHING
+ROLES = list(Role)
+SLEUTELPERSOON_ONLY = dict(zip(ROLES, (R, R, R, A, A), strict=True))
+NEWCOMER_ONLY = dict(zip(ROLES, (R, A, A, R, R), strict=True))
+EVERYONE = dict.fromkeys(ROLES, A)
+
+# Command -> (arguments, outcome per role).
+COMMANDS: dict[str, tuple[str, dict[Role, Outcome]]] = {
+    "start": ("", EVERYONE),
+    "language": ("", EVERYONE),
+    "privacy": ("", EVERYONE),
+    "done": ("", NEWCOMER_ONLY),
+    # After /done: skips the words of feedback. Before consent nothing to skip: no answer.
+    "skip": ("", dict(zip(ROLES, (R, N, A, R, R), strict=True))),
+    "delete": ("", EVERYONE),
+    "mine": ("", SLEUTELPERSOON_ONLY),
+    "close": ("", SLEUTELPERSOON_ONLY),
+    "handback": ("a note", SLEUTELPERSOON_ONLY),
+    "away": ("2026-12-24", SLEUTELPERSOON_ONLY),
+    "hours": ("", SLEUTELPERSOON_ONLY),
+    "signal": ("a sign", SLEUTELPERSOON_ONLY),
+    # Last: it makes the unknown user a newcomer (asked for consent).
+    "preferences": ("", dict(zip(ROLES, (A, A, A, R, R), strict=True))),
+}
+OWN_ONLY = dict(zip(ROLES, (N, N, N, A, N), strict=True))
+NEWCOMERS_OWN = dict(zip(ROLES, (N, N, A, N, N), strict=True))
 
 
-async def last_text(user: SimUser) -> str | None:
-    message = await user.wait_for_message()
-    return message.text
+@dataclass(frozen=True)
+class Targets:
+    """The objects the forged presses point at: Amina's conversation with Amal, and an offer to
+    Amal that is still pending."""
+
+    conversation_id: int
+    offer_id: int
 
 
-@pytest.mark.parametrize("command", SLEUTELPERSOON_COMMANDS)
-async def test_sleutelpersoon_commands_refuse_newcomers_politely(
-    sqlite_url: str, redis, redis_key_prefix: str, command: str
-) -> None:
-    async with (
-        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
-        bot_process(cfg, sandbox, clock),
-    ):
-        amina = sandbox.add_user("Amina", "ar")
-        await onboard(amina, "العربية")
-        await amina.send_text(command)
-        await amina.wait_for_message(lambda m: m.text == notices.not_for_you(ARABIC))
+# Button prefix -> (data pressed, given the targets and the user's language; outcome per role).
+BUTTONS: dict[str, tuple[Callable[[Targets, str], str], dict[Role, Outcome]]] = {
+    handlers.LANGUAGE_PREFIX: (lambda t, locale: f"{handlers.LANGUAGE_PREFIX}{locale}", EVERYONE),
+    handlers.CONSENT_PREFIX: (
+        lambda t, locale: f"{handlers.CONSENT_PREFIX}no",
+        dict(zip(ROLES, (N, A, A, N, N), strict=True)),
+    ),
+    DOMAIN_PREFIX: (lambda t, locale: f"{DOMAIN_PREFIX}post", dict.fromkeys(ROLES, N)),
+    handlers.GENDER_PREFIX: (
+        lambda t, locale: f"{handlers.GENDER_PREFIX}any",
+        dict(zip(ROLES, (N, A, A, N, N), strict=True)),
+    ),
+    handlers.CIRCLE_PREFIX: (
+        lambda t, locale: f"{handlers.CIRCLE_PREFIX}any",
+        dict(zip(ROLES, (N, A, A, N, N), strict=True)),
+    ),
+    handlers.SELECT_PREFIX: (
+        lambda t, locale: f"{handlers.SELECT_PREFIX}{t.conversation_id}",
+        OWN_ONLY,
+    ),
+    OFFER_ACCEPT_PREFIX: (lambda t, locale: f"{OFFER_ACCEPT_PREFIX}{t.offer_id}", OWN_ONLY),
+    OFFER_DECLINE_PREFIX: (
+        lambda t, locale: f"{OFFER_DECLINE_PREFIX}{t.offer_id}",
+        OWN_ONLY,
+    ),
+    FEEDBACK_PREFIX: (
+        lambda t, locale: f"{FEEDBACK_PREFIX}up:{t.conversation_id}",
+        NEWCOMERS_OWN,
+    ),
+    handlers.DELETE_PREFIX: (
+        lambda t, locale: f"{handlers.DELETE_PREFIX}no",
+        dict(zip(ROLES, (A, A, A, A, A), strict=True)),
+    ),
+    handlers.DONE_PREFIX: (
+        lambda t, locale: f"{handlers.DONE_PREFIX}no:{t.conversation_id}",
+        NEWCOMERS_OWN,
+    ),
+}
 
 
-@pytest.mark.parametrize("command", NEWCOMER_COMMANDS)
-async def test_newcomer_commands_refuse_sleutelpersonen_politely(
-    sqlite_url: str, redis, redis_key_prefix: str, command: str
+def registered_commands(bot: BotProcess) -> set[str]:
+    return {
+        command
+        for group in bot.application.handlers.values()
+        for handler in group
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+
+
+async def snapshot(bot: BotProcess) -> dict[str, list[tuple[Any, ...]]]:
+    """What a refused command or press must not change: every request, offer, conversation,
+    newcomer and sleutelpersoon, column by column (activity times aside)."""
+    tables = (HelpRequest, Offer, Conversation, Newcomer, Sleutelpersoon)
+    state = {}
+    async with bot.services.sessions() as session:
+        for model in tables:
+            columns = [c for c in model.__table__.columns if c.name != "updated_at"]
+            rows = await session.execute(select(*columns).order_by(*model.__table__.primary_key))
+            state[model.__tablename__] = [tuple(row) for row in rows]
+    return state
+
+
+@dataclass
+class Cell:
+    role: Role
+    user: SimUser
+    locale: str
+    action: str
+    outcome: Outcome
+
+
+async def check_cell(
+    bot: BotProcess, sandbox: Any, cell: Cell, act: Callable[[], Any]
+) -> list[str]:
+    """Do the action as the cell's user; the problems seen (none when the cell holds)."""
+    seen = len(cell.user.received())
+    before = await snapshot(bot)
+    press = act()
+    await quiet(bot, sandbox)
+    new = cell.user.received()[seen:]
+    said = [m.text for m in new if m.text is not None]
+    refusal = notices.not_for_you(TEXTS[cell.locale])
+    where = f"{cell.action} as {cell.role.value}"
+    problems = [
+        f"{where}: not in {cell.locale}: {text[:60]!r}"
+        for text in said
+        if not in_language(text, cell.locale)
+    ]
+    if press is not None and not press.answered:
+        problems.append(f"{where}: the press was never answered")
+    if cell.outcome is Outcome.ALLOWED:
+        if not said and (press is None or not press.answered):
+            problems.append(f"{where}: no answer")
+        if refusal in said:
+            problems.append(f"{where}: refused")
+    else:
+        if len(said) < len(new):
+            problems.append(f"{where}: was sent a copy of someone's message")
+        after = await snapshot(bot)
+        if after != before:
+            changed = {
+                name: (before[name], rows) for name, rows in after.items() if rows != before[name]
+            }
+            problems.append(f"{where}: something changed: {changed}")
+        if cell.outcome is Outcome.REFUSED and said != [refusal]:
+            problems.append(f"{where}: expected only the refusal, got {said}")
+        if cell.outcome is Outcome.NOTHING and refusal in said:
+            problems.append(f"{where}: told 'not for you' for a button")
+    return problems
+
+
+LOCALES = {
+    Role.UNKNOWN: "en",
+    Role.BEFORE_CONSENT: "ar",
+    Role.NEWCOMER: "ar",
+    Role.SLEUTELPERSOON: "nl",
+    Role.OTHER_SLEUTELPERSOON: "nl",
+}
+# The owner of the conversation and the offer acts last, after everyone else tried them;
+# the language button last of all, as the unknown user's press makes them a newcomer.
+ORDER = [
+    Role.UNKNOWN,
+    Role.BEFORE_CONSENT,
+    Role.NEWCOMER,
+    Role.OTHER_SLEUTELPERSOON,
+    Role.SLEUTELPERSOON,
+]
+BUTTON_ORDER = sorted(BUTTONS, key=lambda prefix: prefix == handlers.LANGUAGE_PREFIX)
+
+
+async def test_every_command_and_button_for_every_role(
+    sqlite_url: str, redis, redis_key_prefix: str
 ) -> None:
     async with (
         world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
         bot_process(cfg, sandbox, clock) as bot,
     ):
+        # The matrix covers exactly what the wiring registers.
+        assert registered_commands(bot) == set(COMMANDS)
+        assert set(button_prefixes(bot.application)) == set(BUTTONS)
+
         amal = sandbox.add_user("Amal", "nl")
-        await add_sleutelpersoon(bot, amal, WORKDAYS, languages=("ar",), domains=("post",))
-        await amal.send_text(command)
-        await amal.wait_for_message(lambda m: m.text == notices.not_for_you(DUTCH))
+        amina = await open_conversation(sandbox, bot, amal)
+        karim = sandbox.add_user("Karim", "nl")
+        await add_sleutelpersoon(bot, karim, WORKDAYS, languages=("ti",), domains=("health",))
+        hamid = sandbox.add_user("Hamid", "ar")
+        await onboard(hamid, "العربية")
+        await ask_with_photo(hamid, ARABIC.gettext("✉️ Letter"))
+        await amal.wait_for_message(is_offer)
+        noor = sandbox.add_user("Noor", "ar")
+        await noor.send_text("/start")
+        await noor.wait_for_message(lambda m: m.reply_markup is not None)
+        await noor.press("العربية")
+        await noor.wait_for_message(
+            lambda m: m.find_button(ARABIC.gettext("✅ I agree")) is not None
+        )
+        stranger = sandbox.add_user("Stranger", "en")
+        async with bot.services.sessions() as session:
+            conversation_id = await session.scalar(select(Conversation.id))
+            offer_id = await session.scalar(
+                select(Offer.id).where(Offer.status == OfferStatus.PENDING)
+            )
+        assert conversation_id is not None and offer_id is not None
+        targets = Targets(conversation_id, offer_id)
+        users = {
+            Role.UNKNOWN: stranger,
+            Role.BEFORE_CONSENT: noor,
+            Role.NEWCOMER: amina,
+            Role.SLEUTELPERSOON: amal,
+            Role.OTHER_SLEUTELPERSOON: karim,
+        }
+        await quiet(bot, sandbox)
+
+        problems: list[str] = []
+        for role in ORDER:
+            user, locale = users[role], LOCALES[role]
+            for prefix in BUTTON_ORDER:
+                make_data, outcomes = BUTTONS[prefix]
+                data = make_data(targets, locale)
+                cell = Cell(role, user, locale, f"button {data}", outcomes[role])
+                problems += await check_cell(
+                    bot, sandbox, cell, functools.partial(forge_callback, sandbox, user, data)
+                )
+        # The unknown user's language button made them a newcomer: someone else is unknown.
+        users[Role.UNKNOWN] = sandbox.add_user("Another stranger", "en")
+        for role in ORDER:
+            user, locale = users[role], LOCALES[role]
+            for command, (arguments, outcomes) in COMMANDS.items():
+                text = f"/{command} {arguments}".strip()
+                cell = Cell(role, user, locale, text, outcomes[role])
+
+                def send(text: str = text, user: SimUser = user) -> None:
+                    sandbox.world.user_sends_text(user.id, text)
+
+                problems += await check_cell(bot, sandbox, cell, send)
+        assert not problems, "\n".join(problems)
 
 
 async def conversation_count(bot: BotProcess) -> int:

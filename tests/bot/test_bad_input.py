@@ -19,28 +19,35 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 import tempfile
 import uuid
 from collections import Counter
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 from sqlalchemy import select
 
 from bot import notices
-from bot.i18n import LOCALES_DIR
 from bot.models import HelpRequest, Newcomer, RequestMessage
 from sandbox import CallbackQueryRecord, SimUser
 
-from .kit import REDIS_URL, TEXTS, BotProcess, add_sleutelpersoon, bot_process, onboard, world
-from .test_access_matrix import button_prefixes, forge_callback
+from .kit import (
+    REDIS_URL,
+    TEXTS,
+    BotProcess,
+    add_sleutelpersoon,
+    bot_process,
+    button_prefixes,
+    forge_callback,
+    in_language,
+    onboard,
+    quiet,
+    world,
+)
 from .test_conversation import TUESDAY_10, WORKDAYS, rasa_nowhere
 
 BATCHES = 8
@@ -142,36 +149,6 @@ def raw_update(
     if kind == "edited":
         return "edited_message", {**base, "text": value or "edit", "edit_date": base["date"]}
     return "message", {**base, "text": ""}
-
-
-@cache
-def catalog_patterns(locale: str) -> tuple[re.Pattern[str], ...]:
-    """Every text of the locale's catalog as a pattern, its {placeholders} matching anything."""
-    with (LOCALES_DIR / locale / "LC_MESSAGES" / "sleutelbrug.po").open("rb") as po:
-        catalog = read_po(po, locale=locale)
-    texts = {message.string for message in catalog if message.id and message.string}
-    return tuple(
-        re.compile(re.sub(r"\\\{\w+\\\}", "(?s:.+)", re.escape(text)), re.DOTALL)
-        for text in texts
-        if isinstance(text, str)
-    )
-
-
-def in_language(text: str, locale: str) -> bool:
-    """The text is one of the locale's catalog texts (the language choice starts with it)."""
-    if text.split("\n", 1)[0] == TEXTS[locale].gettext("Choose your language"):
-        return True
-    return any(pattern.fullmatch(text) for pattern in catalog_patterns(locale))
-
-
-async def quiet(bot: BotProcess, sandbox: Any) -> None:
-    """Wait until every update was fetched and handled and the outbox is empty."""
-    calm = 0
-    while calm < 5:
-        await asyncio.sleep(0.05)
-        busy = bool(sandbox.world.pending_updates) or await bot.unhandled_updates() > 0
-        calm = 0 if busy else calm + 1
-    await bot.tick()
 
 
 async def stored_texts(bot: BotProcess, user: SimUser) -> Counter[str] | None:
