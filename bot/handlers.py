@@ -162,10 +162,6 @@ async def preferences(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        # A sleutelpersoon has no newcomer's preferences: without this check they got one.
-        if (person := await access.sleutelpersoon_of_user(session, user.id)) is not None:
-            _not_for_you(services, session, now, user, person.locale)
-            return
         newcomer = await _newcomer(session, now, user.id, user.language_code, None)
         texts = services.handover.texts_for(newcomer.locale)
         keyboard = _keyboard(
@@ -192,10 +188,7 @@ async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         conversation = await services.handover.open_conversation_of_newcomer(session, newcomer)
         if conversation is not None:
-            await services.handover.close(session, now, conversation)
-        else:
-            texts = services.handover.texts_for(newcomer.locale)
-            _say(session, now, user.id, notices.no_open_conversations(texts))
+            await services.handover.close(session, now, conversation, by_sleutelpersoon=False)
 
 
 @sends_outbox
@@ -259,7 +252,7 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             session, now, person, message, texts, notices.close_which(texts)
         )
         if conversation is not None:
-            await services.handover.close(session, now, conversation)
+            await services.handover.close(session, now, conversation, by_sleutelpersoon=True)
 
 
 @sends_outbox
@@ -712,7 +705,8 @@ async def _close_or_keep(
     answer: str,
 ) -> None:
     if answer == "yes":
-        await services.handover.close(session, now, conversation)  # once, if still open
+        # Once, if still open.
+        await services.handover.close(session, now, conversation, by_sleutelpersoon=False)
     elif answer == "no" and conversation.status == OPEN:
         texts = services.handover.texts_for(newcomer.locale)
         _say(session, now, newcomer.telegram_user_id, notices.conversation_stays_open(texts))

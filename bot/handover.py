@@ -550,6 +550,7 @@ class Handover:
                 person,
                 offer,
                 notices.offer_accepted(person_texts, conversation.label),
+                answers_their_press=True,
             )
             # The offer now names the conversation, so a reply to it belongs there too.
             session.add(
@@ -572,7 +573,7 @@ class Handover:
             person.telegram_user_id,
             "sendMessage",
             {"text": header},
-            sleutelpersoon_id=person.id,
+            sleutelpersoon_id=_held_for_hours(person, answers_their_action=True),
             purpose=f"header:{conversation.id}",
         )
         newcomer_texts = self.texts_for(newcomer.locale)
@@ -605,7 +606,12 @@ class Handover:
         was_running = offer.expires_at is not None
         offer.expires_at = None
         self._edit_offer(
-            session, now, person, offer, notices.offer_declined(self.texts_for(person.locale))
+            session,
+            now,
+            person,
+            offer,
+            notices.offer_declined(self.texts_for(person.locale)),
+            answers_their_press=True,
         )
         request = await session.get_one(HelpRequest, offer.request_id)
         if was_running and request.status == RequestStatus.OFFERED:
@@ -661,11 +667,23 @@ class Handover:
             return
         person = await session.get_one(Sleutelpersoon, offer.sleutelpersoon_id)
         self._edit_offer(
-            session, now, person, offer, notices.offer_taken(self.texts_for(person.locale))
+            session,
+            now,
+            person,
+            offer,
+            notices.offer_taken(self.texts_for(person.locale)),
+            answers_their_press=False,
         )
 
     def _edit_offer(
-        self, session: AsyncSession, now: datetime, person: Sleutelpersoon, offer: Offer, text: str
+        self,
+        session: AsyncSession,
+        now: datetime,
+        person: Sleutelpersoon,
+        offer: Offer,
+        text: str,
+        *,
+        answers_their_press: bool,
     ) -> None:
         """Replace an offer's text and remove its buttons (only once it has been sent)."""
         if offer.telegram_message_id is None or person.telegram_user_id is None:
@@ -676,7 +694,7 @@ class Handover:
             person.telegram_user_id,
             "editMessageText",
             {"message_id": offer.telegram_message_id, "text": text},
-            sleutelpersoon_id=person.id,
+            sleutelpersoon_id=_held_for_hours(person, answers_their_action=answers_their_press),
         )
 
     # --- conversation ------------------------------------------------------------------------
@@ -786,7 +804,14 @@ class Handover:
             )
         )
 
-    async def close(self, session: AsyncSession, now: datetime, conversation: Conversation) -> None:
+    async def close(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        conversation: Conversation,
+        *,
+        by_sleutelpersoon: bool,
+    ) -> None:
         """End a conversation (by either side) and ask the newcomer for feedback."""
         if conversation.status != OPEN:
             return
@@ -833,7 +858,7 @@ class Handover:
                     self.texts_for(person.locale), conversation.label
                 )
             },
-            sleutelpersoon_id=person.id,
+            sleutelpersoon_id=_held_for_hours(person, answers_their_action=by_sleutelpersoon),
         )
 
     async def handback(
@@ -907,7 +932,7 @@ class Handover:
                     self.texts_for(person.locale), conversation.label
                 )
             },
-            sleutelpersoon_id=person.id,
+            sleutelpersoon_id=_held_for_hours(person, answers_their_action=True),
         )
         enqueue(
             session,
@@ -994,6 +1019,13 @@ class Handover:
             conversation.feedback_pending = False
             return None
         return conversation
+
+
+def _held_for_hours(person: Sleutelpersoon, *, answers_their_action: bool) -> int | None:
+    """The outbox hold for a row to `person`: everything addressed to them waits for their
+    hours, except the answer to what they themselves just did (accept, decline, /close,
+    /handback): they are acting now, so answering now does not reach them off-hours."""
+    return None if answers_their_action else person.id
 
 
 def _words_window_open(conversation: Conversation, now: datetime) -> bool:

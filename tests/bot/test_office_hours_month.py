@@ -49,8 +49,11 @@ class Helper:
     user: SimUser
     hours_spec: str  # as the coordinator types it, for the bot
     hours: Hours  # the same, written out, for the judge
-    answers: set[int] = field(default_factory=set)  # ids of answers to her own commands
-    pressed: set[int] = field(default_factory=set)  # offers she answered
+    # Ids of answers to what she did herself (commands, the header of a conversation she
+    # accepted): these may reach her at any hour.
+    answers: set[int] = field(default_factory=set)
+    pressed: set[int] = field(default_factory=set)  # offers she looked at
+    answered: set[int] = field(default_factory=set)  # offers she accepted or declined
 
 
 @dataclass
@@ -141,7 +144,9 @@ async def test_a_month_reaches_sleutelpersonen_only_within_their_hours(
             for message in helper.user.received():
                 if message.message_id in helper.answers:
                     continue
-                for moment in (message.date, message.edit_date):
+                # Her own accept or decline edits the offer at once, whatever the hour.
+                edit_answers_her = message.message_id in helper.answered
+                for moment in (message.date, None if edit_answers_her else message.edit_date):
                     if moment is not None:
                         local = moment.astimezone(AMSTERDAM)
                         assert helper.hours.reachable(moment), (
@@ -164,6 +169,7 @@ async def test_a_month_reaches_sleutelpersonen_only_within_their_hours(
         assert offers >= 10 and texts.count(notices.offer_taken(DUTCH)) >= 1
         assert sum(text in thanks for text in texts) >= 3
         assert counts["relayed"] >= 60 and counts["night answers"] >= 3
+        assert counts["night accepts and declines"] >= 1
         assert counts["written outside hours"] > counts["relayed"] / 2
         assert rows_checked > 150
         # What waited for Amal's Sunday 02:30 window went at 03:00 summer time, the first minute
@@ -189,7 +195,9 @@ class Month:
     ) -> None:
         self.bot, self.sandbox, self.helpers = bot, sandbox, helpers
         self.newcomers, self.random = newcomers, randomness
-        self.counts = dict.fromkeys(("relayed", "night answers", "written outside hours"), 0)
+        self.counts = dict.fromkeys(
+            ("relayed", "night answers", "night accepts and declines", "written outside hours"), 0
+        )
 
     async def step(self) -> None:
         chance = self.random.random()
@@ -249,8 +257,17 @@ class Month:
             if self.random.random() < 0.4:
                 continue  # never answered: it times out, and may later be taken by the other
             accepting = self.random.random() < 0.75
+            before = {m.message_id for m in helper.user.received()}
             await helper.user.press(ACCEPT if accepting else DECLINE, message_id=offer.message_id)
             await self._settled()
+            helper.answered.add(offer.message_id)
+            if not helper.hours.reachable(self.bot.services.clock.now()):
+                # Outside her hours only the answer to her press arrives: the header of the
+                # conversation she accepted, nothing that waits for her hours.
+                new = [m for m in helper.user.received() if m.message_id not in before]
+                assert len(new) == int(accepting), [m.text for m in new]
+                helper.answers.update(m.message_id for m in new)
+                self.counts["night accepts and declines"] += 1
             if accepting:
                 self._connect_the_newcomer_told(helper)
 

@@ -25,20 +25,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import ExtBot
 
 from bot import notices
-from bot.models import Leave, OfficeWindow, OutboxMessage, Sleutelpersoon
+from bot.models import Conversation, Leave, OfficeWindow, OutboxMessage, Sleutelpersoon
 from bot.outbox import RECHECK_HELD, OutboxSender, enqueue
 from bot.rate_limit import SharedRateLimiter, TelegramRateLimiter
 from bot.storage import create_engine_for, migrate, session_factory
 from sandbox import Sandbox, SimUser
 
 from .hours_oracle import AMSTERDAM, Hours
-from .kit import NO_FLOOD_LIMITS, TEXTS, ManualClock, bot_process, world
-from .test_conversation import open_conversation, rasa_nowhere
+from .kit import NO_FLOOD_LIMITS, TEXTS, ManualClock, add_sleutelpersoon, bot_process, world
+from .test_conversation import WORKDAYS, join_conversation, open_conversation, rasa_nowhere
 
 EXAMPLES = 40
 # The turns of summer time and public holidays of 2026 and 2027 (Good Friday, King's Day,
@@ -335,6 +335,46 @@ async def test_her_own_commands_are_answered_at_night_while_what_was_sent_to_her
         await bot.tick()
         copy = await amal.wait_for_message(lambda m: m.text == "هل أنت هنا؟")
         assert copy.date == clock.now() and copy.message_id > max(m.message_id for m in night)
+
+
+async def test_what_she_does_at_night_is_answered_at_once_what_others_do_waits(
+    sqlite_url: str, redis: Redis, redis_key_prefix: str
+) -> None:
+    """Amal /close-s Amina's conversation at 23:00 and is told at once; Hamid's /done a minute
+    later closes his, and her notice of that waits for 09:00."""
+    tuesday_10 = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), tuesday_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        amal = sandbox.add_user("Amal", "nl")
+        await add_sleutelpersoon(bot, amal, WORKDAYS, languages=("ar",), domains=("post",))
+        amina, aminas_letter = await join_conversation(sandbox, amal, "Amina")
+        hamid, _ = await join_conversation(sandbox, amal, "Hamid")
+        async with bot.services.sessions() as session:
+            aminas_label, hamids_label = (
+                await session.scalars(select(Conversation.label).order_by(Conversation.id))
+            ).all()
+
+        clock.set(datetime(2026, 12, 8, 23, 0, tzinfo=AMSTERDAM))
+        await amal.send_text("/close", reply_to=aminas_letter.message_id)
+        closed = await amal.wait_for_message(
+            lambda m: m.text == notices.conversation_closed_for_sleutelpersoon(DUTCH, aminas_label)
+        )
+        assert closed.date == clock.now()
+        await amina.wait_for_message(lambda m: m.reply_markup is not None)  # 👍 / 👎
+
+        clock.set(datetime(2026, 12, 8, 23, 1, tzinfo=AMSTERDAM))
+        await hamid.send_text("/done")
+        await hamid.wait_for_message(lambda m: m.reply_markup is not None)
+        await bot.tick()
+        hamids_closing = notices.conversation_closed_for_sleutelpersoon(DUTCH, hamids_label)
+        assert all(m.text != hamids_closing for m in amal.received())
+
+        clock.set(datetime(2026, 12, 9, 9, 0, tzinfo=AMSTERDAM))
+        await bot.tick()
+        held = await amal.wait_for_message(lambda m: m.text == hamids_closing)
+        assert held.date == clock.now()
 
 
 async def test_a_schedule_changed_while_rows_wait_counts_within_the_recheck_time(
