@@ -162,6 +162,10 @@ async def preferences(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
+        # A sleutelpersoon has no newcomer's preferences: without this check they got one.
+        if (person := await access.sleutelpersoon_of_user(session, user.id)) is not None:
+            _not_for_you(services, session, now, user, person.locale)
+            return
         newcomer = await _newcomer(session, now, user.id, user.language_code, None)
         texts = services.handover.texts_for(newcomer.locale)
         keyboard = _keyboard(
@@ -189,6 +193,9 @@ async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         conversation = await services.handover.open_conversation_of_newcomer(session, newcomer)
         if conversation is not None:
             await services.handover.close(session, now, conversation, by_sleutelpersoon=False)
+        else:
+            texts = services.handover.texts_for(newcomer.locale)
+            _say(session, now, user.id, notices.no_open_conversations(texts))
 
 
 @sends_outbox
