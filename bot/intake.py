@@ -18,6 +18,7 @@ import contextlib
 import hmac
 import json
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from telegram import Bot
 from telegram.error import RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
 from bot.crypto import MessageCipher
@@ -46,6 +48,9 @@ STORE_TIMEOUT_SECONDS = 10.0
 STREAM_MAX_ENTRIES = 100_000
 WORKER_GROUP = "workers"
 POLL_TIMEOUT_SECONDS = 25
+# PTB asks for Bot.get_updates instead of a raw getUpdates; the raw call is deliberate here
+# (see _fetch_updates).
+warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
 MAX_POLL_BACKOFF_SECONDS = 30.0
 
 
@@ -133,12 +138,10 @@ async def poll_updates(
     backoff = 1.0
     while not stop.is_set():
         try:
-            fetched = await _unless_stopped(
-                bot.get_updates(offset=offset, timeout=POLL_TIMEOUT_SECONDS), stop
-            )
+            fetched = await _unless_stopped(_fetch_updates(bot, offset), stop)
             if fetched is None:
                 return  # stopped during the long poll: the updates stay with Telegram
-            batch: list[dict[str, Any]] = [update.to_dict() for update in fetched]
+            batch: list[dict[str, Any]] = [u for u in fetched if isinstance(u, dict)]
             new = await store_and_announce(sessions, cipher, None, batch, clock)
         except RetryAfter as exc:
             await _pause(stop, _seconds(exc.retry_after))
@@ -154,6 +157,18 @@ async def poll_updates(
             offset = max(update["update_id"] for update in batch) + 1
         if new:
             await on_stored(new)
+
+
+async def _fetch_updates(bot: Bot, offset: int | None) -> Any:
+    """getUpdates as Telegram sends it, unparsed: stored as it came, an update PTB cannot
+    read is skipped when handled (bot/inbox.py) instead of failing the whole batch here, and
+    PTB's own getUpdates, which logs a batch it cannot parse whole, never sees message text."""
+    api_kwargs: dict[str, Any] = {"timeout": POLL_TIMEOUT_SECONDS}
+    if offset is not None:
+        api_kwargs["offset"] = offset
+    return await bot.do_api_request(
+        "getUpdates", api_kwargs=api_kwargs, read_timeout=POLL_TIMEOUT_SECONDS + 10
+    )
 
 
 async def _unless_stopped(call: Awaitable[Any], stop: asyncio.Event) -> Any | None:

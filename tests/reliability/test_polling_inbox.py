@@ -4,6 +4,7 @@ update fetched while the database is away is fetched again and stored once it is
 from __future__ import annotations
 
 import asyncio
+import logging
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -82,3 +83,47 @@ async def test_an_update_fetched_while_the_database_is_down_is_stored_when_it_is
     assert [row.update_id for row in rows] == [update_id for update_id, _chat in stored]
     assert [CIPHER.decrypt(row.payload_encrypted or "") for row in rows][1].count("second") == 1
     assert stored[1][1] == user.chat_id
+
+
+async def test_an_update_ptb_cannot_read_neither_blocks_polling_nor_reaches_the_log(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A malformed update (a message without chat or date) is stored like any other and the
+    offset moves past it; PTB's own getUpdates would fail the whole batch and log it, text
+    and all."""
+    migrate(sqlite_url)
+    engine = create_engine_for(sqlite_url)
+    sessions = session_factory(engine)
+    stored: list[tuple[int, int]] = []
+
+    async def remember(new: list[tuple[int, int]]) -> None:
+        stored.extend(new)
+
+    stop = asyncio.Event()
+    # The app keeps python-telegram-bot's loggers at INFO (its DEBUG shows every API result);
+    # at INFO, PTB's get_updates would log a batch it cannot parse, text and all, as CRITICAL.
+    caplog.set_level(logging.INFO)
+    async with Sandbox() as sandbox, Bot(sandbox.token, base_url=sandbox.base_url) as bot:
+        user = sandbox.add_user("A")
+        sandbox.world.enqueue_update("message", {"message_id": 1, "text": "geheim-marker-1"})
+        await user.send_text("geheim-marker-2")
+        polling = asyncio.create_task(
+            poll_updates(bot, sessions, CIPHER, SystemClock(), remember, stop)
+        )
+
+        async def both_stored() -> bool:
+            return len(stored) == 2
+
+        await eventually(both_stored, WITHIN, "both updates stored")
+        await eventually(
+            lambda: _async(not sandbox.world.pending_updates), WITHIN, "both confirmed"
+        )
+        stop.set()
+        await asyncio.wait_for(polling, WITHIN)
+    await engine.dispose()
+    assert stored[1][1] == user.chat_id
+    assert not [r for r in caplog.records if "geheim-marker" in r.getMessage()]
+
+
+async def _async(value: bool) -> bool:
+    return value
