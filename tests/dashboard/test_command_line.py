@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from bot.cli import main
+from bot.crypto import new_key_spec
 from bot.models import AuditAction, AuditEntry, Coordinator, Organisation
 from bot.settings import SettingsError, load_settings
 
@@ -60,7 +61,7 @@ def test_production_refuses_the_development_dashboard_secret(data_dir: Path) -> 
     production = {
         "SLEUTELBRUG_ENV": "production",
         "TELEGRAM_BOT_TOKEN": GOOD_TOKEN,
-        "MESSAGE_KEYS": "k1:" + "A" * 43,
+        "MESSAGE_KEYS": new_key_spec("k1"),
     }
     with pytest.raises(SettingsError, match="DASHBOARD_SECRET_KEY must be set"):
         load_settings(**production)
