@@ -17,15 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import models
 from matching.candidates import CandidatePool
 from matching.candidates import Sleutelpersoon as Candidate
-from matching.office_hours import Schedule, WeeklyWindow
+from matching.office_hours import SEARCH_HORIZON_DAYS, Schedule, WeeklyWindow
 
 OPEN = "open"
 FAIRNESS_PERIOD = timedelta(days=7)
 
 
 def dutch_public_holidays(around: date) -> frozenset[date]:
-    """Public holidays in the Netherlands from last year to next year."""
-    return _holidays_of_years(around.year - 1, around.year + 1)
+    """Public holidays in the Netherlands from last year to as far ahead as matching looks for
+    an opening (SEARCH_HORIZON_DAYS), so no holiday inside that search is missed."""
+    horizon = around + timedelta(days=SEARCH_HORIZON_DAYS)
+    return _holidays_of_years(around.year - 1, horizon.year)
 
 
 @cache

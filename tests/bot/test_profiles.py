@@ -118,6 +118,9 @@ async def test_public_holidays_are_off_unless_opted_in(sqlite_url: str) -> None:
             tuesday = datetime(2026, 12, 22, 10, 0, tzinfo=UTC)
             assert not is_within(schedule_of(on_leave, tuesday.date()), tuesday)
             assert is_within(schedule_of(usual, tuesday.date()), tuesday)
+            # Matching looks up to SEARCH_HORIZON_DAYS ahead, past next year's end: New
+            # Year's Day 2028 seen from 3 December 2026 is a holiday too.
+            assert date(2028, 1, 1) in schedule_of(usual, date(2026, 12, 3)).days_off
     finally:
         await engine.dispose()
 
