@@ -214,6 +214,7 @@ async def erase_sleutelpersoon(
     person.invite_token_hash = person.invite_expires_at = None
     person.selected_conversation_id = None
     person.active = False
+    person.erased_at = now
     session.add(ErasureEvent(at=now, reason="sleutelpersoon_by_coordinator"))
 
 

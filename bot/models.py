@@ -109,6 +109,9 @@ class Sleutelpersoon(Base):
     invite_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     invite_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Set when a coordinator erased them: the row stays as a nameless tombstone that
+    # conversations and statistics point at (bot/erasure.py), and is no longer managed.
+    erased_at: Mapped[datetime | None]
 
     windows: Mapped[list[OfficeWindow]] = relationship(
         back_populates="sleutelpersoon", cascade="all, delete-orphan", lazy="selectin"

@@ -38,14 +38,14 @@ def sync_database_url(url: str) -> str:
     return url
 
 
-def migrate(database_url: str) -> None:
-    """Bring the schema up to the newest migration; safe to run on every start."""
+def migrate(database_url: str, revision: str = "head") -> None:
+    """Bring the schema up to the newest migration (or `revision`); safe on every start."""
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", sync_database_url(database_url).replace("%", "%%"))
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 def create_engine_for(database_url: str) -> AsyncEngine:

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.erasure import ERASED
 from bot.models import (
     AuditEntry,
     Conversation,
@@ -86,13 +85,8 @@ def sleutelpersonen(viewer: Viewer) -> Select[Sleutelpersoon]:
 
 def _erased() -> ColumnElement[bool]:
     # What `bot.erasure.erase_sleutelpersoon` leaves: a nameless tombstone that conversations
-    # and statistics still point at, no longer in any organisation's name. A managed profile
-    # always carries its organisation's name.
-    return and_(
-        Sleutelpersoon.display_name == ERASED,
-        Sleutelpersoon.organisation.is_(None),
-        Sleutelpersoon.active.is_(False),
-    )
+    # and statistics still point at.
+    return Sleutelpersoon.erased_at.is_not(None)
 
 
 def managed_sleutelpersonen(viewer: Viewer) -> Select[Sleutelpersoon]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.models import Base, Newcomer
@@ -112,3 +112,33 @@ async def test_one_row_per_telegram_user(database_url: str) -> None:
 def test_driver_urls(configured: str, async_url: str, sync_url: str) -> None:
     assert async_database_url(configured) == async_url
     assert sync_database_url(configured) == sync_url
+
+
+def test_profiles_erased_before_the_erased_at_column_are_marked_by_the_migration(
+    database_url: str,
+) -> None:
+    migrate(database_url, "0010_encrypted_notes")
+    engine = create_engine(sync_database_url(database_url))
+    insert = text(
+        "INSERT INTO sleutelpersonen (display_name, locale, languages, domains, roles,"
+        " organisation, paid, timezone, works_on_public_holidays, max_open_conversations,"
+        " max_new_per_week, active, created_at) VALUES (:name, 'nl', '[]', '[]', '[]', :org,"
+        " false, 'Europe/Amsterdam', false, 3, 5, :active, :created)"
+    )
+    try:
+        with engine.begin() as connection:
+            # A tombstone as erasure left it, and someone who is really called "erased".
+            connection.execute(
+                insert, {"name": "erased", "org": None, "active": False, "created": NOW}
+            )
+            connection.execute(
+                insert, {"name": "erased", "org": "Tilburg", "active": True, "created": NOW}
+            )
+        migrate(database_url)
+        with engine.connect() as connection:
+            marked = connection.execute(
+                text("SELECT organisation, erased_at IS NOT NULL FROM sleutelpersonen ORDER BY id")
+            ).all()
+        assert [tuple(row) for row in marked] == [(None, True), ("Tilburg", False)]
+    finally:
+        engine.dispose()

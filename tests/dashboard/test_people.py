@@ -378,7 +378,7 @@ async def test_erasing_a_sleutelpersoon_hands_back_their_conversations_and_keeps
             None,
             False,
         )
-        assert person.windows == [] and person.circle is None
+        assert person.windows == [] and person.circle is None and person.erased_at is not None
         conversation = await session.get_one(Conversation, talk)
         assert conversation.status == "handed_back"
         authors = (
