@@ -116,6 +116,9 @@ class Row:
     refused_form: Mapping[str, str] | None = None
     # Query strings (filters naming Tilburg's objects) each asked as well, with the same outcome.
     queries: tuple[str, ...] = ()
+    # Path objects that put the visitor's own object next to Tilburg's: Breda asks this as well,
+    # and is refused the same way.
+    mixed: Mapping[str, str] | None = None
 
 
 OBJECTS = {
@@ -172,7 +175,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         owners(done("/sleutelpersonen/")), {"first_day": "2026-12-28", "last_day": "2026-12-30"}
     ),
     ("POST", "/sleutelpersonen/{person_id:int}/leave/{leave_id:int}/delete"): Row(
-        owners(done("/sleutelpersonen/"))
+        owners(done("/sleutelpersonen/")), mixed={"person_id": "breda_person"}
     ),
     ("POST", "/sleutelpersonen/{person_id:int}/invite"): Row(owners(PAGE)),
     ("POST", "/sleutelpersonen/{person_id:int}/deactivate"): Row(owners(done("/sleutelpersonen/"))),
@@ -267,10 +270,10 @@ class World:
 
     objects: dict[str, int | str]
 
-    def path(self, template: str, row: Row) -> str:
+    def path(self, template: str, objects: Mapping[str, str]) -> str:
         def fill(match: re.Match[str]) -> str:
             name = match.group(1)
-            return str(self.objects[row.objects.get(name, OBJECTS[name])])
+            return str(self.objects[objects.get(name, OBJECTS[name])])
 
         return PARAMETER.sub(fill, template)
 
@@ -390,7 +393,7 @@ class Visitor:
 async def visit(board: Dashboard, visitor: Visitor, key: tuple[str, str], row: Row) -> int:
     """One cell of the matrix; returns the number of CSV exports it checked."""
     method, template = key
-    path = visitor.world.path(template, row)
+    path = visitor.world.path(template, row.objects)
     if method == "GET":
         exports = 0
         for query in ("", *row.queries):
@@ -409,6 +412,9 @@ async def visit(board: Dashboard, visitor: Visitor, key: tuple[str, str], row: R
         visitor.check_private(path, refused.text)
         assert changed_tables(before, await snapshot(board)) == [], path
     form = {**visitor.world.form(row.form, visitor.role), "csrf_token": token}
+    if row.mixed is not None and visitor.role in (OTHER, ADMIN):
+        mixed = visitor.world.path(template, {**row.objects, **row.mixed})
+        await ask(board, visitor, row, "POST", mixed, form)
     transcript = visitor.role == OWNER and template.endswith("/transcript")
     return await ask(board, visitor, row, "POST", path, form, transcript)
 
