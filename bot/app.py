@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import handlers, notices
 from bot.clock import Clock
 from bot.crypto import MessageCipher
 from bot.handover import (
@@ -134,24 +134,17 @@ def build_application(
     return application
 
 
-def command_menu(texts: Texts) -> list[BotCommand]:
-    """Newcomers' commands as Telegram's menu lists them, described in one language."""
-    return [
-        BotCommand("start", texts.gettext("Start again")),
-        BotCommand("language", texts.gettext("Choose your language")),
-        BotCommand("preferences", texts.gettext("Choose who helps you")),
-        BotCommand("done", texts.gettext("My question is answered")),
-        BotCommand("privacy", texts.gettext("What is kept about me")),
-        BotCommand("delete", texts.gettext("Delete my data")),
-    ]
-
-
 async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """Show the commands in Telegram's menu in the user's language; a user whose Telegram
-    speaks none of ours (Telegram has no Tigrinya interface) sees all four descriptions."""
+    """The menu of a chat that has none of its own yet (handlers set one when a newcomer chooses
+    a language or a sleutelpersoon connects): newcomers' commands in the language of the user's
+    Telegram; a Telegram that speaks none of ours (there is no Tigrinya interface) shows all
+    four descriptions."""
     services = application.bot_data[SERVICES_KEY]
     assert isinstance(services, Services)
-    menus = [command_menu(services.texts[locale]) for locale in SUPPORTED_LOCALES]
+    menus = [
+        [BotCommand(*command) for command in notices.newcomer_commands(services.texts[locale])]
+        for locale in SUPPORTED_LOCALES
+    ]
     for locale, menu in zip(SUPPORTED_LOCALES, menus, strict=True):
         await application.bot.set_my_commands(menu, language_code=locale)
     await application.bot.set_my_commands(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from datetime import date, datetime
 from typing import Any
 
@@ -78,6 +78,9 @@ DELETE_PREFIX = "delete:"
 DONE_PREFIX = "done:"
 CHOOSABLE_DOMAINS = ("post", "finance", "health", "other")
 NO_PREFERENCE = "any"
+YES_OR_NO = ("yes", "no")
+# Ids in button data are database integers (64-bit signed): at most 18 digits always fit.
+MAX_ID_DIGITS = 18
 
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -441,6 +444,10 @@ async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
+    answer = query.data.removeprefix(DELETE_PREFIX)
+    if answer not in YES_OR_NO:
+        await _refuse_button(services, query, user)
+        return
     await _answer(query)
     now = services.clock.now()
     async with services.sessions.begin() as session:
@@ -450,12 +457,14 @@ async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         texts = services.handover.texts_for(
             newcomer.locale if newcomer else suggest_locale(user.language_code)
         )
-        if query.data != DELETE_PREFIX + "yes":
+        if answer == "no":
             _say(session, now, user.id, notices.delete_cancelled(texts))
         else:
             if newcomer is not None:
                 await erase_newcomer(session, now, newcomer, services.handover, "newcomer_request")
             log.info("a newcomer erased their data")
+            # Sent at once like the confirmation, and forgotten with it (bot/erasure.py).
+            _reset_menu(session, now, user.id)
             _say(session, now, user.id, notices.deleted(texts))
     await _settle(query.edit_message_reply_markup(reply_markup=None))
 
@@ -467,15 +476,19 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await _answer(query)
     locale = query.data.removeprefix(LANGUAGE_PREFIX)
     if locale not in SUPPORTED_LOCALES:
+        await _refuse_button(services, query, user)
         return
+    await _answer(query)
     now = services.clock.now()
     async with services.sessions.begin() as session:
         person = await access.sleutelpersoon_of_user(session, user.id)
         if person is not None:
             person.locale = locale
+            _show_menu(
+                session, now, user.id, notices.sleutelpersoon_commands(services.texts[locale])
+            )
             _say(
                 session,
                 now,
@@ -489,6 +502,7 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             newcomer.locale = locale
             newcomer.updated_at = now
             texts = services.texts[locale]
+            _show_menu(session, now, user.id, notices.newcomer_commands(texts))
             _say(
                 session,
                 now,
@@ -510,8 +524,12 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
+    answer = query.data.removeprefix(CONSENT_PREFIX)
+    if answer not in YES_OR_NO:
+        await _refuse_button(services, query, user)
+        return
     await _answer(query)
-    agreed = query.data == CONSENT_PREFIX + "yes"
+    agreed = answer == "yes"
     now = services.clock.now()
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
@@ -529,6 +547,7 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             # Without agreement nothing is kept: the row held only the chosen language (and
             # any preferences); writing again starts from the language choice.
             await session.delete(newcomer)
+            _reset_menu(session, now, user.id)
             _say(session, now, user.id, notices.consent_refused(texts))
 
 
@@ -539,10 +558,11 @@ async def choose_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await _answer(query)
     domain = query.data.removeprefix(DOMAIN_PREFIX)
     if domain not in CHOOSABLE_DOMAINS:
+        await _refuse_button(services, query, user)
         return
+    await _answer(query)
     now = services.clock.now()
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
@@ -561,10 +581,11 @@ async def choose_gender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await _answer(query)
     choice = query.data.removeprefix(GENDER_PREFIX)
     if choice not in {NO_PREFERENCE, "f", "m"}:
+        await _refuse_button(services, query, user)
         return
+    await _answer(query)
     now = services.clock.now()
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
@@ -591,13 +612,15 @@ async def choose_circle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await _answer(query)
     choice = query.data.removeprefix(CIRCLE_PREFIX)
+    index = _parse_number(choice)
+    if choice != NO_PREFERENCE and index is None:
+        await _refuse_button(services, query, user)
+        return
     now = services.clock.now()
+    refusal: str | None = None
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
-        if newcomer is None:
-            return
         circles = sorted(
             {
                 circle
@@ -605,18 +628,15 @@ async def choose_circle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 if circle
             }
         )
-        if choice == NO_PREFERENCE:
-            newcomer.avoid_circle = None
-        elif choice.isdigit() and int(choice) < len(circles):
-            newcomer.avoid_circle = circles[int(choice)]
-        else:
-            return
-        _say(
-            session,
-            now,
-            user.id,
-            notices.preferences_saved(services.handover.texts_for(newcomer.locale)),
-        )
+        if newcomer is not None:
+            texts = services.handover.texts_for(newcomer.locale)
+            if index is not None and index >= len(circles):
+                # The towns changed since the buttons were made.
+                refusal = notices.not_understood_command(texts)
+            else:
+                newcomer.avoid_circle = None if index is None else circles[index]
+                _say(session, now, user.id, notices.preferences_saved(texts))
+    await _answer(query, refusal)
 
 
 @sends_outbox
@@ -627,27 +647,28 @@ async def answer_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if query is None or query.data is None or user is None:
         return
     accepting = query.data.startswith(OFFER_ACCEPT_PREFIX)
-    raw_id = query.data.removeprefix(OFFER_ACCEPT_PREFIX).removeprefix(OFFER_DECLINE_PREFIX)
+    offer_id = _parse_number(
+        query.data.removeprefix(OFFER_ACCEPT_PREFIX).removeprefix(OFFER_DECLINE_PREFIX)
+    )
+    if offer_id is None:
+        await _refuse_button(services, query, user)
+        return
     now = services.clock.now()
     outcome: AcceptOutcome | None = None
-    texts = services.handover.texts_for(None)
     async with services.sessions.begin() as session:
         person = await access.sleutelpersoon_of_user(session, user.id)
-        offer = (
-            await access.offer_for(session, int(raw_id), person)
-            if person is not None and raw_id.isdigit()
-            else None
-        )
-        if person is not None:
-            texts = services.handover.texts_for(person.locale)
+        offer = await access.offer_for(session, offer_id, person) if person else None
         if person is not None and offer is not None:
             if accepting:
                 outcome = await services.handover.accept(session, now, offer, person)
             else:
                 await services.handover.decline(session, now, offer, person)
     if person is None or offer is None:
-        await _answer(query, notices.not_understood_command(texts))
-    elif outcome in {AcceptOutcome.ALREADY_TAKEN, AcceptOutcome.NOT_PENDING}:
+        # Not an offer to this user (anyone's forged or stale press): in their own language.
+        await _refuse_button(services, query, user)
+        return
+    texts = services.handover.texts_for(person.locale)
+    if outcome in {AcceptOutcome.ALREADY_TAKEN, AcceptOutcome.NOT_PENDING}:
         await _answer(query, notices.offer_taken(texts))
         await _settle(query.edit_message_text(notices.offer_taken(texts)))
     else:
@@ -661,15 +682,18 @@ async def select_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
+    conversation_id = _parse_number(query.data.removeprefix(SELECT_PREFIX))
+    if conversation_id is None:
+        await _refuse_button(services, query, user)
+        return
     await _answer(query)
-    raw_id = query.data.removeprefix(SELECT_PREFIX)
     now = services.clock.now()
     async with services.sessions.begin() as session:
         person = await access.sleutelpersoon_of_user(session, user.id)
-        if person is None or not raw_id.isdigit():
+        if person is None:
             return
         conversation = await access.open_conversation_for_sleutelpersoon(
-            session, int(raw_id), person
+            session, conversation_id, person
         )
         texts = services.handover.texts_for(person.locale)
         if conversation is None:
@@ -682,7 +706,7 @@ async def select_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE
 @sends_outbox
 async def give_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """👍 / 👎 after a conversation closed."""
-    await _on_conversation_button(update, context, FEEDBACK_PREFIX, _rate)
+    await _on_conversation_button(update, context, FEEDBACK_PREFIX, {"up", "down"}, _rate)
 
 
 async def _rate(
@@ -693,14 +717,13 @@ async def _rate(
     conversation: Conversation,
     rating: str,
 ) -> None:
-    if rating in {"up", "down"}:
-        await services.handover.feedback(session, now, conversation, newcomer, rating)
+    await services.handover.feedback(session, now, conversation, newcomer, rating)
 
 
 @sends_outbox
 async def confirm_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The newcomer answers whether to close the conversation their message seemed to end."""
-    await _on_conversation_button(update, context, DONE_PREFIX, _close_or_keep)
+    await _on_conversation_button(update, context, DONE_PREFIX, YES_OR_NO, _close_or_keep)
 
 
 async def _close_or_keep(
@@ -714,7 +737,7 @@ async def _close_or_keep(
     if answer == "yes":
         # Once, if still open.
         await services.handover.close(session, now, conversation, by_sleutelpersoon=False)
-    elif answer == "no" and conversation.status == OPEN:
+    elif conversation.status == OPEN:
         texts = services.handover.texts_for(newcomer.locale)
         _say(session, now, newcomer.telegram_user_id, notices.conversation_stays_open(texts))
 
@@ -725,24 +748,30 @@ ConversationChoice = Callable[
 
 
 async def _on_conversation_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str, act: ConversationChoice
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    prefix: str,
+    choices: Collection[str],
+    act: ConversationChoice,
 ) -> None:
-    """A newcomer's button `<prefix><choice>:<conversation id>`: `act` gets the choice only
-    for a conversation of this newcomer (forged ids find nothing); then the buttons go."""
+    """A newcomer's button `<prefix><choice>:<conversation id>`: `act` gets one of `choices`
+    only for a conversation of this newcomer (forged ids find nothing); then the buttons go."""
     services = services_of(context)
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    await _answer(query)
     choice, _, raw_id = query.data.removeprefix(prefix).partition(":")
-    if not raw_id.isdigit():
+    conversation_id = _parse_number(raw_id)
+    if choice not in choices or conversation_id is None:
+        await _refuse_button(services, query, user)
         return
+    await _answer(query)
     now = services.clock.now()
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
         if newcomer is None:
             return
-        conversation = await access.conversation_for_newcomer(session, int(raw_id), newcomer)
+        conversation = await access.conversation_for_newcomer(session, conversation_id, newcomer)
         if conversation is None:
             return
         await act(services, session, now, newcomer, conversation, choice)
@@ -755,9 +784,7 @@ async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    async with services.sessions() as session:
-        locale = await _locale_of(session, user)
-    await _answer(query, notices.not_understood_command(services.handover.texts_for(locale)))
+    await _refuse_button(services, query, user)
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -1011,6 +1038,15 @@ def _not_for_you(
     _say(session, now, user.id, notices.not_for_you(texts))
 
 
+async def _refuse_button(services: Services, query: CallbackQuery, user: User) -> None:
+    """A press whose data no button of this user's carries (unknown data, a known kind with a
+    value none has, an offer not theirs): say, in their language, that the button is not valid;
+    change nothing."""
+    async with services.sessions() as session:
+        locale = await _locale_of(session, user)
+    await _answer(query, notices.not_understood_command(services.handover.texts_for(locale)))
+
+
 async def _answer(query: CallbackQuery, alert: str | None = None) -> None:
     """Answer a button press; a press Telegram no longer knows (too old, forged) is no error."""
     await _settle(query.answer(alert, show_alert=alert is not None))
@@ -1186,12 +1222,36 @@ async def _accept_invite(
     person.telegram_user_id = user_id
     person.invite_token_hash = None
     person.invite_expires_at = None
+    texts = services.handover.texts_for(person.locale)
+    _show_menu(session, now, user_id, notices.sleutelpersoon_commands(texts))
     _say(
         session,
         now,
         user_id,
-        notices.invite_welcome(services.handover.texts_for(person.locale), person.display_name),
+        notices.invite_welcome(texts, person.display_name),
     )
+
+
+def _show_menu(
+    session: AsyncSession, now: datetime, chat_id: int, commands: list[tuple[str, str]]
+) -> None:
+    """This chat's own command menu in Telegram, which comes before the menu per Telegram
+    interface language: so the menu follows the role and the language chosen in the bot."""
+    menu = [{"command": command, "description": text} for command, text in commands]
+    enqueue(session, now, chat_id, "setMyCommands", {"commands": menu})
+
+
+def _reset_menu(session: AsyncSession, now: datetime, chat_id: int) -> None:
+    """Drop this chat's own menu: it shows the default one again."""
+    enqueue(session, now, chat_id, "deleteMyCommands", {})
+
+
+def _parse_number(value: str) -> int | None:
+    """A database id or list index from button data; None unless it is plain ASCII digits
+    that fit a database integer ("²".isdigit() is true, and int() refuses it)."""
+    if not (value.isascii() and value.isdigit()) or len(value) > MAX_ID_DIGITS:
+        return None
+    return int(value)
 
 
 def _parse_day(value: str) -> date | None:

@@ -513,3 +513,33 @@ def conversation_erased(texts: Texts, label: str) -> str:
     return texts.gettext(
         "The newcomer of conversation {label} deleted their data. The conversation is closed."
     ).format(label=isolate(label))
+
+
+# Telegram's command menu: (command, description) pairs, each description in the reader's
+# language. A chat's own menu follows its role and chosen language (see bot/handlers.py).
+
+
+def newcomer_commands(texts: Texts) -> list[tuple[str, str]]:
+    """The commands a newcomer has, as the menu lists them."""
+    return [
+        ("start", texts.gettext("Start again")),
+        ("language", texts.gettext("Choose your language")),
+        ("preferences", texts.gettext("Choose who helps you")),
+        ("done", texts.gettext("My question is answered")),
+        ("privacy", texts.gettext("What is kept about me")),
+        ("delete", texts.gettext("Delete my data")),
+    ]
+
+
+def sleutelpersoon_commands(texts: Texts) -> list[tuple[str, str]]:
+    """The commands a sleutelpersoon has, as the menu lists them."""
+    return [
+        ("mine", texts.gettext("My open conversations")),
+        ("close", texts.gettext("Close the conversation")),
+        ("handback", texts.gettext("Hand the question back, with a note")),
+        ("signal", texts.gettext("Tag the conversation with what you notice")),
+        ("away", texts.gettext("Away until a date, or: /away off")),
+        ("hours", texts.gettext("My office hours")),
+        ("language", texts.gettext("Choose your language")),
+        ("privacy", texts.gettext("What is kept about me")),
+    ]

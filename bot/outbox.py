@@ -47,7 +47,7 @@ import httpx
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
-from telegram import InlineKeyboardMarkup, ReplyParameters
+from telegram import BotCommandScopeChat, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
@@ -488,6 +488,19 @@ class OutboxSender:
                 message_id=params["message_id"],
                 reply_markup=keyboard,
                 rate_limit_args=ADMITTED,
+            )
+            return None
+        if method == "setMyCommands":
+            # The menu of this one chat (private: the chat is the user).
+            await self._bot.set_my_commands(
+                [(command["command"], command["description"]) for command in params["commands"]],
+                scope=BotCommandScopeChat(params["chat_id"]),
+                rate_limit_args=ADMITTED,
+            )
+            return None
+        if method == "deleteMyCommands":
+            await self._bot.delete_my_commands(
+                scope=BotCommandScopeChat(params["chat_id"]), rate_limit_args=ADMITTED
             )
             return None
         raise ValueError(f"the outbox cannot send {method}")

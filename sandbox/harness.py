@@ -342,6 +342,13 @@ class SimUser:
 
     # --- observing --------------------------------------------------------------------------
 
+    @property
+    def command_menu(self) -> list[tuple[str, str]]:
+        """The command menu this user's Telegram app shows now, as (command, description):
+        their chat's own menu first, then the one for their app's language, then the default."""
+        menu = self._sandbox.server.methods.commands_for_user(self.id)
+        return [(command["command"], command["description"]) for command in menu]
+
     def received(self) -> list[ChatMessage]:
         """The bot's messages to this user, oldest first, as they are now (edits applied,
         deleted messages gone)."""

@@ -214,6 +214,38 @@ async def check_cell(
     return problems
 
 
+async def cast(sandbox: Any, bot: BotProcess) -> tuple[dict[Role, SimUser], Targets]:
+    """A user for every role (Amina in a conversation with Amal, Hamid's question offered to
+    Amal, Noor before consent, Karim another sleutelpersoon, a stranger), and the targets."""
+    amal = sandbox.add_user("Amal", "nl")
+    amina = await open_conversation(sandbox, bot, amal)
+    karim = sandbox.add_user("Karim", "nl")
+    await add_sleutelpersoon(bot, karim, WORKDAYS, languages=("ti",), domains=("health",))
+    hamid = sandbox.add_user("Hamid", "ar")
+    await onboard(hamid, "العربية")
+    await ask_with_photo(hamid, ARABIC.gettext("✉️ Letter"))
+    await amal.wait_for_message(is_offer)
+    noor = sandbox.add_user("Noor", "ar")
+    await noor.send_text("/start")
+    await noor.wait_for_message(lambda m: m.reply_markup is not None)
+    await noor.press("العربية")
+    await noor.wait_for_message(lambda m: m.find_button(ARABIC.gettext("✅ I agree")) is not None)
+    stranger = sandbox.add_user("Stranger", "en")
+    async with bot.services.sessions() as session:
+        conversation_id = await session.scalar(select(Conversation.id))
+        offer_id = await session.scalar(select(Offer.id).where(Offer.status == OfferStatus.PENDING))
+    assert conversation_id is not None and offer_id is not None
+    targets = Targets(conversation_id, offer_id)
+    users = {
+        Role.UNKNOWN: stranger,
+        Role.BEFORE_CONSENT: noor,
+        Role.NEWCOMER: amina,
+        Role.SLEUTELPERSOON: amal,
+        Role.OTHER_SLEUTELPERSOON: karim,
+    }
+    return users, targets
+
+
 LOCALES = {
     Role.UNKNOWN: "en",
     Role.BEFORE_CONSENT: "ar",
@@ -244,36 +276,7 @@ async def test_every_command_and_button_for_every_role(
         assert registered_commands(bot) == set(COMMANDS)
         assert set(button_prefixes(bot.application)) == set(BUTTONS)
 
-        amal = sandbox.add_user("Amal", "nl")
-        amina = await open_conversation(sandbox, bot, amal)
-        karim = sandbox.add_user("Karim", "nl")
-        await add_sleutelpersoon(bot, karim, WORKDAYS, languages=("ti",), domains=("health",))
-        hamid = sandbox.add_user("Hamid", "ar")
-        await onboard(hamid, "العربية")
-        await ask_with_photo(hamid, ARABIC.gettext("✉️ Letter"))
-        await amal.wait_for_message(is_offer)
-        noor = sandbox.add_user("Noor", "ar")
-        await noor.send_text("/start")
-        await noor.wait_for_message(lambda m: m.reply_markup is not None)
-        await noor.press("العربية")
-        await noor.wait_for_message(
-            lambda m: m.find_button(ARABIC.gettext("✅ I agree")) is not None
-        )
-        stranger = sandbox.add_user("Stranger", "en")
-        async with bot.services.sessions() as session:
-            conversation_id = await session.scalar(select(Conversation.id))
-            offer_id = await session.scalar(
-                select(Offer.id).where(Offer.status == OfferStatus.PENDING)
-            )
-        assert conversation_id is not None and offer_id is not None
-        targets = Targets(conversation_id, offer_id)
-        users = {
-            Role.UNKNOWN: stranger,
-            Role.BEFORE_CONSENT: noor,
-            Role.NEWCOMER: amina,
-            Role.SLEUTELPERSOON: amal,
-            Role.OTHER_SLEUTELPERSOON: karim,
-        }
+        users, targets = await cast(sandbox, bot)
         await quiet(bot, sandbox)
 
         problems: list[str] = []
@@ -374,3 +377,57 @@ async def test_a_sleutelpersoon_cannot_write_into_another_conversation(
         assert TEXTS["nl"].gettext("This command is not available to you.") not in [
             m.text for m in karim.received()
         ]
+
+
+# Button prefix -> values after it that no button of ours carries (given the targets).
+MALFORMED: dict[str, Callable[[Targets], tuple[str, ...]]] = {
+    handlers.LANGUAGE_PREFIX: lambda t: ("xx", "", "AR"),
+    handlers.CONSENT_PREFIX: lambda t: ("maybe", ""),
+    DOMAIN_PREFIX: lambda t: ("zz",),
+    handlers.GENDER_PREFIX: lambda t: ("zz", ""),
+    handlers.CIRCLE_PREFIX: lambda t: ("x", "²", "-1"),
+    handlers.SELECT_PREFIX: lambda t: ("abc", "²", "9" * 40),
+    OFFER_ACCEPT_PREFIX: lambda t: ("abc", f"{t.offer_id}x", "9" * 40),
+    OFFER_DECLINE_PREFIX: lambda t: ("", "²"),
+    FEEDBACK_PREFIX: lambda t: (f"meh:{t.conversation_id}", "up:abc", "up", "down:²"),
+    handlers.DELETE_PREFIX: lambda t: ("maybe", "YES"),
+    handlers.DONE_PREFIX: lambda t: (f"maybe:{t.conversation_id}", "yes:x", "no"),
+}
+
+
+async def test_a_known_button_with_a_bad_value_is_answered_as_not_valid(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    """Each kind of button pressed with a value none of ours has, by every role: the press is
+    answered with the short "no longer valid" text in the user's language (as unknown button
+    data is), nothing is said in the chat, and nothing changes."""
+    async with (
+        world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        assert set(MALFORMED) == set(button_prefixes(bot.application))
+        users, targets = await cast(sandbox, bot)
+        await quiet(bot, sandbox)
+        problems: list[str] = []
+        for role in ORDER:
+            user, locale = users[role], LOCALES[role]
+            seen = len(user.received())
+            before = await snapshot(bot)
+            presses = [
+                (data, forge_callback(sandbox, user, data))
+                for prefix, values in MALFORMED.items()
+                for data in (prefix + value for value in values(targets))
+            ]
+            await quiet(bot, sandbox)
+            expected = notices.not_understood_command(TEXTS[locale])
+            problems += [
+                f"{data!r} as {role.value}: answered {press.answer_text!r}"
+                for data, press in presses
+                if not press.answered or press.answer_text != expected
+            ]
+            said = [m.text for m in user.received()[seen:]]
+            if said:
+                problems.append(f"{role.value} was told {said}")
+            if await snapshot(bot) != before:
+                problems.append(f"something changed for {role.value}")
+        assert not problems, "\n".join(problems)

@@ -306,8 +306,9 @@ async def test_delete_removes_the_newcomers_chat_from_outbox_inbox_and_redis(
         in_database = await traces_of(bot, redis, redis_key_prefix, amina.id, hers)
         # Committed in the database; Redis is still to be told, and the row says so.
         assert (in_database.inbox_rows, in_database.relay_pointers) == (0, 0)
-        # Only the confirmation of the erasure itself, already sent.
-        assert in_database.outbox_rows == 1
+        # Only what answers the erasure itself, already sent: the confirmation, and her chat's
+        # own command menu dropped.
+        assert in_database.outbox_rows == 2
         assert in_database.stream_entries == before.stream_entries
         assert await pending_redis_erasures(bot) == [(amina.id, 0)]
 

@@ -7,13 +7,19 @@ No Rasa here (its URL points nowhere): nothing in these steps needs a classifica
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from sqlalchemy import func, select
 
 from bot import notices
-from bot.app import command_menu, register_commands
+from bot.app import register_commands
 from bot.i18n import LANGUAGE_ENDONYMS, SUPPORTED_LOCALES, isolate
 from bot.models import HelpRequest, InboxUpdate, Newcomer, RequestMessage
-from sandbox import ChatMessage, SimUser, make_png
+from bot.profiles import NewProfile, create_sleutelpersoon
+from matching.office_hours import parse_weekly_hours
+from sandbox import ChatMessage, Sandbox, SimUser, make_png
 
 from .kit import TEXTS, BotProcess, add_sleutelpersoon, bot_process, onboard, world
 from .test_conversation import ARABIC, DUTCH, TUESDAY_10, WORKDAYS, rasa_nowhere
@@ -162,24 +168,113 @@ async def test_refusing_consent_keeps_nothing_and_says_what_happens(
         assert await rows(bot, Newcomer) == 1
 
 
+@asynccontextmanager
+async def menus_registered(
+    database_url: str, redis_key_prefix: str
+) -> AsyncIterator[tuple[Sandbox, BotProcess]]:
+    """A bot whose default menus (per Telegram interface language) are registered, as at
+    start-up."""
+    async with (
+        world(database_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
+        bot_process(cfg, sandbox, clock) as bot,
+    ):
+        await register_commands(bot.application)
+        yield sandbox, bot
+
+
+async def invite(bot: BotProcess, **profile: Any) -> str:
+    """A sleutelpersoon profile not connected yet (health, on workdays); its invite token."""
+    async with bot.services.sessions.begin() as session:
+        _, token = create_sleutelpersoon(
+            session,
+            bot.services.clock.now(),
+            NewProfile(domains=("health",), windows=parse_weekly_hours(WORKDAYS), **profile),
+        )
+    assert token is not None
+    return token
+
+
 async def test_the_command_menu_is_in_the_users_language(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with menus_registered(sqlite_url, redis_key_prefix) as (sandbox, _bot):
+        for locale in SUPPORTED_LOCALES:
+            user = sandbox.add_user(f"Menu-{locale}", locale)
+            assert user.command_menu == notices.newcomer_commands(TEXTS[locale])
+        assert dict(user.command_menu)["language"] == TEXTS["en"].gettext("Choose your language")
+        # Telegram in a language we do not have: every description, each in its own language.
+        other = sandbox.add_user("Menu-de", "de")
+        command, description = other.command_menu[0]
+        assert command == "start"
+        for locale in SUPPORTED_LOCALES:
+            assert isolate(TEXTS[locale].gettext("Start again")) in description
+
+
+async def test_the_menu_follows_the_language_chosen_in_the_bot_until_delete(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with menus_registered(sqlite_url, redis_key_prefix) as (sandbox, _bot):
+        # Her Telegram app is in English; she chooses Arabic in the bot.
+        amina = sandbox.add_user("Amina", "en")
+        english = notices.newcomer_commands(TEXTS["en"])
+        assert amina.command_menu == english
+        await onboard(amina, LANGUAGE_ENDONYMS["ar"])
+        assert amina.command_menu == notices.newcomer_commands(ARABIC)
+        # Someone else with an English app still sees the English menu: only her chat changed.
+        assert sandbox.add_user("Other", "en").command_menu == english
+
+        await amina.send_text("/language")
+        await first_language_offered(amina)
+        await amina.press(LANGUAGE_ENDONYMS["nl"])
+        await amina.wait_for_message(lambda m: m.text == notices.ask_your_question(DUTCH))
+        assert amina.command_menu == notices.newcomer_commands(DUTCH)
+
+        await amina.send_text("/delete")
+        await amina.wait_for_message(lambda m: m.text == notices.delete_confirm(DUTCH))
+        await amina.press(DUTCH.gettext("🗑️ Yes, delete everything"))
+        await amina.wait_for_message(lambda m: m.text == notices.deleted(DUTCH))
+        # Her chat's own menu is gone: her app's language decides again.
+        assert amina.command_menu == english
+
+
+async def test_a_refused_consent_takes_the_chosen_menu_away_again(
     sqlite_url: str, redis, redis_key_prefix: str
 ) -> None:
     async with (
         world(sqlite_url, redis_key_prefix, rasa_nowhere(), TUESDAY_10) as (sandbox, clock, cfg),
-        bot_process(cfg, sandbox, clock) as bot,
+        bot_process(cfg, sandbox, clock),
     ):
-        await register_commands(bot.application)
-        methods = sandbox.server.methods
-        for locale in SUPPORTED_LOCALES:
-            user = sandbox.add_user(f"Menu-{locale}", locale)
-            shown = [(c["command"], c["description"]) for c in methods.commands_for_user(user.id)]
-            expected = [(c.command, c.description) for c in command_menu(TEXTS[locale])]
-            assert shown == expected
-        assert dict(expected)["language"] == TEXTS["en"].gettext("Choose your language")
-        # Telegram in a language we do not have: every description, each in its own language.
-        other = sandbox.add_user("Menu-de", "de")
-        start = methods.commands_for_user(other.id)[0]
-        assert start["command"] == "start"
-        for locale in SUPPORTED_LOCALES:
-            assert isolate(TEXTS[locale].gettext("Start again")) in start["description"]
+        amina = sandbox.add_user("Amina", "nl")
+        assert amina.command_menu == []
+        await write_and_answer_consent(amina, "مرحبا", AGREE)
+        await amina.wait_for_message(lambda m: m.text == notices.ask_your_question(ARABIC))
+        assert amina.command_menu == notices.newcomer_commands(ARABIC)
+        hamid = sandbox.add_user("Hamid", "nl")
+        await write_and_answer_consent(hamid, "مرحبا", DISAGREE)
+        await hamid.wait_for_message(lambda m: m.text == notices.consent_refused(ARABIC))
+        assert hamid.command_menu == []
+
+
+async def test_a_sleutelpersoon_gets_their_commands_in_their_language_by_invite(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    async with menus_registered(sqlite_url, redis_key_prefix) as (sandbox, bot):
+        token = await invite(bot, display_name="Hawa", languages=("ti",), locale="ti")
+        # Her Telegram app is in English (Telegram has no Tigrinya interface).
+        hawa = sandbox.add_user("Hawa", "en")
+        assert hawa.command_menu == notices.newcomer_commands(TEXTS["en"])
+        await hawa.send_text(f"/start {token}")
+        await hawa.wait_for_message(lambda m: m.text == notices.invite_welcome(TEXTS["ti"], "Hawa"))
+        menu = hawa.command_menu
+        assert menu == notices.sleutelpersoon_commands(TEXTS["ti"])
+        assert {"mine", "close", "handback", "away", "hours", "signal"} <= dict(menu).keys()
+        assert "delete" not in dict(menu) and "done" not in dict(menu)
+
+        await hawa.send_text("/language")
+        await first_language_offered(hawa)
+        await hawa.press(LANGUAGE_ENDONYMS["nl"])
+        in_dutch = DUTCH.gettext("Language: {language}").format(
+            language=isolate(LANGUAGE_ENDONYMS["nl"])
+        )
+        await hawa.wait_for_message(lambda m: m.text == in_dutch)
+        assert hawa.command_menu == notices.sleutelpersoon_commands(DUTCH)
