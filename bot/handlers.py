@@ -464,7 +464,7 @@ async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 await erase_newcomer(session, now, newcomer, services.handover, "newcomer_request")
             log.info("a newcomer erased their data")
             # Sent at once like the confirmation, and forgotten with it (bot/erasure.py).
-            _reset_menu(session, now, user.id)
+            outbox.drop_command_menu(session, now, user.id)
             _say(session, now, user.id, notices.deleted(texts))
     await _settle(query.edit_message_reply_markup(reply_markup=None))
 
@@ -486,7 +486,7 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         person = await access.sleutelpersoon_of_user(session, user.id)
         if person is not None:
             person.locale = locale
-            _show_menu(
+            outbox.set_command_menu(
                 session, now, user.id, notices.sleutelpersoon_commands(services.texts[locale])
             )
             _say(
@@ -502,7 +502,7 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             newcomer.locale = locale
             newcomer.updated_at = now
             texts = services.texts[locale]
-            _show_menu(session, now, user.id, notices.newcomer_commands(texts))
+            outbox.set_command_menu(session, now, user.id, notices.newcomer_commands(texts))
             _say(
                 session,
                 now,
@@ -547,7 +547,7 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             # Without agreement nothing is kept: the row held only the chosen language (and
             # any preferences); writing again starts from the language choice.
             await session.delete(newcomer)
-            _reset_menu(session, now, user.id)
+            outbox.drop_command_menu(session, now, user.id)
             _say(session, now, user.id, notices.consent_refused(texts))
 
 
@@ -1223,27 +1223,13 @@ async def _accept_invite(
     person.invite_token_hash = None
     person.invite_expires_at = None
     texts = services.handover.texts_for(person.locale)
-    _show_menu(session, now, user_id, notices.sleutelpersoon_commands(texts))
+    outbox.set_command_menu(session, now, user_id, notices.sleutelpersoon_commands(texts))
     _say(
         session,
         now,
         user_id,
         notices.invite_welcome(texts, person.display_name),
     )
-
-
-def _show_menu(
-    session: AsyncSession, now: datetime, chat_id: int, commands: list[tuple[str, str]]
-) -> None:
-    """This chat's own command menu in Telegram, which comes before the menu per Telegram
-    interface language: so the menu follows the role and the language chosen in the bot."""
-    menu = [{"command": command, "description": text} for command, text in commands]
-    enqueue(session, now, chat_id, "setMyCommands", {"commands": menu})
-
-
-def _reset_menu(session: AsyncSession, now: datetime, chat_id: int) -> None:
-    """Drop this chat's own menu: it shows the default one again."""
-    enqueue(session, now, chat_id, "deleteMyCommands", {})
 
 
 def _parse_number(value: str) -> int | None:

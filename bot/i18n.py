@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 from babel.dates import format_date, format_datetime
@@ -73,6 +74,12 @@ def load_catalog(locale: str, locales_dir: Path = LOCALES_DIR) -> gettext.GNUTra
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+@cache
+def texts_of(locale: str) -> Texts:
+    """One locale's texts, loaded once, for code that runs outside the bot's services."""
+    return Texts(locale, load_catalog(locale))
 
 
 def load_all_texts(locales_dir: Path = LOCALES_DIR) -> dict[str, Texts]:

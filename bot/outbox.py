@@ -132,6 +132,20 @@ def enqueue(
     return row
 
 
+def set_command_menu(
+    session: AsyncSession, now: datetime, chat_id: int, commands: list[tuple[str, str]]
+) -> None:
+    """This chat's own command menu in Telegram, which comes before the menu per Telegram
+    interface language: so the menu follows the role and the language chosen in the bot."""
+    menu = [{"command": command, "description": text} for command, text in commands]
+    enqueue(session, now, chat_id, "setMyCommands", {"commands": menu})
+
+
+def drop_command_menu(session: AsyncSession, now: datetime, chat_id: int) -> None:
+    """Drop this chat's own menu: it shows the default one again."""
+    enqueue(session, now, chat_id, "deleteMyCommands", {})
+
+
 async def cancel_unsent(session: AsyncSession, purpose: str) -> None:
     """Drop rows not yet sent for `purpose` (an offer that was taken before it went out)."""
     await session.execute(

@@ -13,8 +13,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import SUPPORTED_LOCALES
+from bot import notices
+from bot.i18n import SUPPORTED_LOCALES, texts_of
 from bot.models import Leave, OfficeWindow, Sleutelpersoon
+from bot.outbox import set_command_menu
 from matching.office_hours import WeeklyWindow
 
 DOMAINS = ("post", "finance", "health", "other")
@@ -106,6 +108,11 @@ def create_sleutelpersoon(
         ],
         leaves=[Leave(first_day=first, last_day=last) for first, last in profile.leaves],
     )
-    token = None if profile.telegram_user_id is not None else issue_invite(person, now)
     session.add(person)
-    return person, token
+    if profile.telegram_user_id is None:
+        return person, issue_invite(person, now)
+    # Connected at once (command line, demo): their own commands in their menu, as an invite
+    # accepted in the bot would set it.
+    commands = notices.sleutelpersoon_commands(texts_of(profile.locale))
+    set_command_menu(session, now, profile.telegram_user_id, commands)
+    return person, None

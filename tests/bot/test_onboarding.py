@@ -278,3 +278,16 @@ async def test_a_sleutelpersoon_gets_their_commands_in_their_language_by_invite(
         )
         await hawa.wait_for_message(lambda m: m.text == in_dutch)
         assert hawa.command_menu == notices.sleutelpersoon_commands(DUTCH)
+
+
+async def test_a_sleutelpersoon_added_already_connected_gets_their_commands(
+    sqlite_url: str, redis, redis_key_prefix: str
+) -> None:
+    """Profiles made with a Telegram id (command line, the demo) skip the invite, not the menu."""
+    async with menus_registered(sqlite_url, redis_key_prefix) as (sandbox, bot):
+        amal = sandbox.add_user("Amal", "en")
+        await add_sleutelpersoon(
+            bot, amal, WORKDAYS, languages=("ar",), domains=("post",), locale="nl"
+        )
+        await bot.tick()
+        assert amal.command_menu == notices.sleutelpersoon_commands(DUTCH)

@@ -263,7 +263,8 @@ async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list
     }
     async with sessions() as session:
         return {
-            name: sorted(tuple(row) for row in (await session.execute(statement)).all())
+            # Sorted by their text: columns may hold None beside values.
+            name: sorted((tuple(row) for row in (await session.execute(statement)).all()), key=repr)
             for name, statement in tables.items()
         }
 

@@ -128,7 +128,13 @@ async def settled(dep: Deployment, pairs: list[Pair], redis: Redis, prefix: str)
 async def measure(dep: Deployment, pairs: list[Pair]) -> Figures:
     async with dep.sessions() as session:
         claimed_again = await session.scalar(select(func.count()).where(InboxUpdate.attempts > 1))
-        copies = (await session.execute(select(OutboxMessage.params, OutboxMessage.outcome))).all()
+        copies = (
+            await session.execute(
+                select(OutboxMessage.params, OutboxMessage.outcome).where(
+                    OutboxMessage.method == "copyMessage"
+                )
+            )
+        ).all()
     outcome_of = {
         (params["from_chat_id"], params["message_id"]): outcome for params, outcome in copies
     }
