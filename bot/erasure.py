@@ -47,7 +47,7 @@ from sqlalchemy import ColumnElement, CursorResult, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot import notices
+from bot import notices, rate_limit
 from bot.handover import ACTIVE_REQUEST_STATUSES, OPEN, Handover
 from bot.inbox import NO_CHAT
 from bot.intake import InboxStream
@@ -264,7 +264,7 @@ async def forget_erased_chats(
     chats = {row.chat_id for row in pending}
     try:
         entries = await _delete_announcements(InboxStream(redis, key_prefix), chats)
-        keys = await _delete_flood_limit_keys(redis, key_prefix, chats)
+        keys = await rate_limit.forget_chats(redis, key_prefix, chats)
     except (RedisError, OSError) as exc:
         async with sessions.begin() as session:
             await session.execute(
@@ -309,15 +309,6 @@ async def _delete_announcements(stream: InboxStream, chats: set[int]) -> int:
         if len(page) < STREAM_PAGE:
             return deleted
         start = "(" + page[-1][0].decode()
-
-
-async def _delete_flood_limit_keys(redis: Redis, key_prefix: str, chats: set[int]) -> int:
-    """Delete what the flood limits keep per chat (bot/rate_limit.py's key names); how many."""
-    prefix = f"{key_prefix}ratelimit:"
-    per_chat = [f"{prefix}{kind}:{chat}" for chat in chats for kind in ("sent", "paused")]
-    removed = int(await redis.delete(*per_chat))
-    removed += int(await redis.zrem(f"{prefix}refused", *[str(chat) for chat in chats]))
-    return removed
 
 
 # --- retention --------------------------------------------------------------------------------

@@ -141,6 +141,36 @@ return 0
 """
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """The Redis keys the flood limits keep, under the deployment's key prefix."""
+
+    prefix: str
+
+    def sent(self, chat_id: int | None = None) -> str:
+        return f"{self.prefix}sent" if chat_id is None else f"{self.prefix}sent:{chat_id}"
+
+    def paused(self, chat_id: int | None = None) -> str:
+        return f"{self.prefix}paused" if chat_id is None else f"{self.prefix}paused:{chat_id}"
+
+    @property
+    def refused(self) -> str:
+        return f"{self.prefix}refused"
+
+
+def _keys_of(key_prefix: str) -> _Keys:
+    return _Keys(f"{key_prefix}ratelimit:")
+
+
+async def forget_chats(redis: Redis, key_prefix: str, chats: set[int]) -> int:
+    """Delete what the flood limits keep about these chats (erasure); how many were removed."""
+    keys = _keys_of(key_prefix)
+    per_chat = [key for chat in chats for key in (keys.sent(chat), keys.paused(chat))]
+    removed = int(await redis.delete(*per_chat))
+    removed += int(await redis.zrem(keys.refused, *[str(chat) for chat in chats]))
+    return removed
+
+
 class SharedRateLimiter:
     """Admits message sends under `SendLimits`, counted in Redis for all processes."""
 
@@ -154,7 +184,7 @@ class SharedRateLimiter:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.limits = limits or SendLimits()
-        self._prefix = f"{key_prefix}ratelimit:"
+        self._keys = _keys_of(key_prefix)
         self._clock = clock
         self._sleep = sleep
         self._admit = redis.register_script(_ADMIT)
@@ -165,10 +195,10 @@ class SharedRateLimiter:
         limits = self.limits
         wait = await self._admit(
             keys=[
-                f"{self._prefix}sent:{chat_id}",
-                f"{self._prefix}sent",
-                f"{self._prefix}paused:{chat_id}",
-                f"{self._prefix}paused",
+                self._keys.sent(chat_id),
+                self._keys.sent(),
+                self._keys.paused(chat_id),
+                self._keys.paused(),
             ],
             args=[
                 repr(self._clock()),
@@ -199,9 +229,9 @@ class SharedRateLimiter:
         limits = self.limits
         overall = await self._pause(
             keys=[
-                f"{self._prefix}paused:{chat_id}",
-                f"{self._prefix}paused",
-                f"{self._prefix}refused",
+                self._keys.paused(chat_id),
+                self._keys.paused(),
+                self._keys.refused,
             ],
             args=[
                 repr(self._clock()),
