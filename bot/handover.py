@@ -613,7 +613,14 @@ class Handover:
             notices.offer_declined(self.texts_for(person.locale)),
             answers_their_press=True,
         )
-        request = await session.get_one(HelpRequest, offer.request_id)
+        await self._pass_on(session, now, offer, was_running)
+
+    async def _pass_on(
+        self, session: AsyncSession, now: datetime, ended: Offer, was_running: bool
+    ) -> None:
+        """An offer whose timer was still running ended without an accept: its request goes
+        to the next candidate now (an expired one was passed on when it expired)."""
+        request = await session.get_one(HelpRequest, ended.request_id)
         if was_running and request.status == RequestStatus.OFFERED:
             await self.match(session, now, request)
 
@@ -652,9 +659,7 @@ class Handover:
         for offer in pending:
             was_running = offer.expires_at is not None
             await self._end_offer(session, now, offer, OfferStatus.WITHDRAWN)
-            request = await session.get_one(HelpRequest, offer.request_id)
-            if was_running and request.status == RequestStatus.OFFERED:
-                await self.match(session, now, request)
+            await self._pass_on(session, now, offer, was_running)
 
     async def _end_offer(
         self, session: AsyncSession, now: datetime, offer: Offer, status: OfferStatus
