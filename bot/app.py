@@ -20,6 +20,7 @@ from bot import handlers, notices
 from bot.clock import Clock
 from bot.crypto import MessageCipher
 from bot.handover import (
+    DANGER_PREFIX,
     DOMAIN_PREFIX,
     FEEDBACK_PREFIX,
     OFFER_ACCEPT_PREFIX,
@@ -122,6 +123,7 @@ def build_application(
         FEEDBACK_PREFIX: handlers.give_feedback,
         handlers.DELETE_PREFIX: handlers.confirm_delete,
         handlers.DONE_PREFIX: handlers.confirm_done,
+        DANGER_PREFIX: handlers.answer_danger,
     }
     for prefix, callback in buttons.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=f"^{prefix}"))

@@ -34,6 +34,9 @@ from bot.directory import local_today, schedule_of
 from bot.done_phrases import sounds_done
 from bot.erasure import erase_newcomer
 from bot.handover import (
+    DANGER_NO,
+    DANGER_PREFIX,
+    DANGER_YES,
     DOMAIN_PREFIX,
     FEEDBACK_PREFIX,
     OFFER_ACCEPT_PREFIX,
@@ -65,7 +68,7 @@ from bot.profiles import INVITE_PREFIX, hash_invite_token
 from bot.services import Services, services_of
 from matching.office_hours import next_opening
 from nlu.client import Classification, NluUnavailable
-from nlu.emergency import looks_like_emergency
+from nlu.danger import Danger, danger_of
 
 log = logging.getLogger(__name__)
 
@@ -575,6 +578,35 @@ async def choose_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 @sends_outbox
+async def answer_danger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Yes or no to "are you or someone else in danger right now?"."""
+    services = services_of(context)
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    choice = query.data.removeprefix(DANGER_PREFIX)
+    if choice not in {DANGER_YES, DANGER_NO}:
+        await _refuse_button(services, query, user)
+        return
+    async with services.sessions() as session:
+        sleutelpersoon = await access.sleutelpersoon_of_user(session, user.id)
+    if sleutelpersoon is not None:  # the question is only ever put to a newcomer
+        await _refuse_button(services, query, user)
+        return
+    await _answer(query)
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        newcomer = await access.newcomer_of_user(session, user.id)
+        if newcomer is None:  # erased since: help is never refused, the numbers still go
+            if choice == DANGER_YES:
+                texts = services.handover.texts_for(suggest_locale(user.language_code))
+                _emergency_help(session, now, user.id, texts)
+            return
+        await services.handover.answer_danger(session, now, newcomer, choice == DANGER_YES)
+    await _settle(query.edit_message_reply_markup(reply_markup=None))
+
+
+@sends_outbox
 async def choose_gender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store the gender preference and ask about the newcomer's own town or community."""
     services = services_of(context)
@@ -851,48 +883,56 @@ async def _from_newcomer(
     newcomer = known or await _new_newcomer(session, now, user_id, language_code, text)
     newcomer.updated_at = now  # the retention period counts from the last activity
     texts = services.handover.texts_for(newcomer.locale)
-    # Every text is read for danger, on every path, at any hour: the emergency words, and
-    # Rasa's emergency intent while Rasa answers (when it does not, the words decide alone).
+    # Every text is read for danger, on every path, at any hour (nlu/danger.py): the emergency
+    # phrases, and Rasa's emergency intent while Rasa answers (when it does not, the phrases
+    # decide alone). URGENT sends the help numbers; CHECK asks, with 112 in the question.
     classification = await _classify(services, text)
-    emergency = looks_like_emergency(text) or (
-        classification is not None and classification.intent == "emergency"
-    )
-    if emergency:
-        log.warning("emergency detected; help numbers sent")
+    danger = danger_of(text, classification)
+    if danger is not Danger.NONE:
+        log.warning("possible emergency (%s); help offered", danger.value)
+    handover = services.handover
     if newcomer.consented_at is None:
-        if emergency:
+        if danger is Danger.URGENT:
             # To protect vital interests: the numbers at once, and whoever is on call is told,
             # with nothing about this person (nothing is kept before consent).
             _emergency_help(session, now, user_id, texts)
-            await services.handover.alert_before_consent(session, now)
+            await handover.alert_before_consent(session, now)
+        elif danger is Danger.CHECK:
+            handover.ask_about_danger(session, now, newcomer, None)
         _welcome_before_consent(services, session, now, newcomer, first_contact=known is None)
         return
-    handover = services.handover
     conversation = await handover.open_conversation_of_newcomer(session, newcomer)
     if conversation is not None:
-        if emergency:
+        if danger is Danger.URGENT:
             _emergency_help(session, now, user_id, texts)
             await handover.mark_urgent(session, now, conversation.request_id)
         await handover.relay_from_newcomer(session, now, conversation, newcomer, content)
-        if not emergency and sounds_done(incoming.text):
+        if danger is Danger.CHECK:
+            asked = await session.get_one(HelpRequest, conversation.request_id)
+            handover.ask_about_danger(session, now, newcomer, asked)
+        if danger is Danger.NONE and sounds_done(incoming.text):
             # Only asked, never closed on words alone: the message is passed on either way.
             keyboard = _done_keyboard(texts, conversation.id)
             _say(session, now, user_id, notices.close_this_conversation(texts), keyboard)
         return
     feedback_of = await handover.pending_feedback(session, now, newcomer)
     if feedback_of is not None:
-        if incoming.text and not emergency:  # an emergency is never taken as feedback
+        # Words after 👍 / 👎 are feedback first ("Sanne was heel snel, top" is praise, not a
+        # question about danger); only an urgent reading is never taken as feedback.
+        if incoming.text and danger is not Danger.URGENT:
             await handover.feedback_words(session, now, feedback_of, newcomer, incoming.text)
             return
         feedback_of.feedback_pending = False  # only the very next message can be the words
     request = await handover.active_request(session, newcomer)
     if request is not None:
-        if emergency:
+        if danger is Danger.URGENT:
             _emergency_help(session, now, user_id, texts)
             await handover.mark_urgent(session, now, request.id)
         await handover.add_to_waiting_request(session, now, newcomer, request, content)
+        if danger is Danger.CHECK:
+            handover.ask_about_danger(session, now, newcomer, request)
         return
-    if emergency:
+    if danger is Danger.URGENT:
         # Routed as an emergency: help numbers to the newcomer, the request to the
         # coordinators as urgent, never to a volunteer.
         await handover.start_request(session, now, newcomer, content, domain="emergency")
@@ -907,7 +947,10 @@ async def _from_newcomer(
         _say(session, now, user_id, notices.nlu_unavailable(texts), domain_keyboard(texts))
         return
     institutions = sorted({entity.value for entity in classification.entities})
-    domain = classification.domain.value if classification.domain is not None else None
+    # A question asked about (CHECK) goes on as an ordinary one at once: nobody waits for the
+    # answer, and "yes" makes it urgent wherever it is by then.
+    routed = classification.routine_domain
+    domain = routed.value if routed is not None else None
     await handover.start_request(
         session,
         now,
@@ -917,6 +960,7 @@ async def _from_newcomer(
         intent=classification.intent,
         confidence=classification.confidence,
         institutions=institutions,
+        ask_about_danger=danger is Danger.CHECK,
     )
     if domain is None:
         _say(session, now, user_id, notices.choose_domain(texts), domain_keyboard(texts))

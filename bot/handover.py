@@ -33,6 +33,7 @@ from bot.models import (
     Conversation,
     ConversationMessage,
     Coordinator,
+    DangerCheck,
     HelpRequest,
     Newcomer,
     Offer,
@@ -75,6 +76,10 @@ OFFER_ACCEPT_PREFIX = "offer:accept:"
 OFFER_DECLINE_PREFIX = "offer:decline:"
 FEEDBACK_PREFIX = "feedback:"
 DOMAIN_PREFIX = "domain:"
+# "Are you or someone else in danger right now?" — yes / no (nlu/danger.py, CHECK).
+DANGER_PREFIX = "danger:"
+DANGER_YES = "yes"
+DANGER_NO = "no"
 # Outbox purpose of the alert about an emergency before consent, and how often at most one goes
 # to each coordinator on call: it names nobody, so more of them would only be noise (and
 # anyone could send a flood of them).
@@ -156,8 +161,10 @@ class Handover:
         intent: str | None = None,
         confidence: float | None = None,
         institutions: list[str] | None = None,
+        ask_about_danger: bool = False,
     ) -> HelpRequest:
-        """A new question. With a domain it is matched at once; without, buttons are asked."""
+        """A new question. With a domain it is matched at once; without, buttons are asked.
+        With `ask_about_danger` the danger question goes first, and the question on at once."""
         request = HelpRequest(
             newcomer_id=newcomer.id,
             language=newcomer.locale or "en",
@@ -172,6 +179,8 @@ class Handover:
         session.add(request)
         await session.flush()
         self.add_message(session, now, request, content)
+        if ask_about_danger:
+            self.ask_about_danger(session, now, newcomer, request)
         if domain is not None:
             await self.route(session, now, request, newcomer)
         return request
@@ -230,11 +239,11 @@ class Handover:
         texts = self.texts_for(newcomer.locale)
         if request.domain == "emergency":
             # Professional help at once, at any hour; a volunteer is never the emergency
-            # service. The question itself may still need a sleutelpersoon (and many alarms
-            # are false), so the newcomer then chooses its domain like anyone else.
+            # service, so the request stays with the coordinators. The help comes first and
+            # alone: choosing a subject right after it reads as if the danger was ignored, so
+            # the newcomer is only invited to write any question they also have (a new one).
             await self.mark_urgent(session, now, request.id)
-            request.domain = None
-            request.status = RequestStatus.CHOOSING
+            request.status = RequestStatus.EMERGENCY
             enqueue(
                 session, now, newcomer.telegram_user_id, "sendMessage",
                 {"text": notices.emergency_help(texts),
@@ -242,8 +251,7 @@ class Handover:
             )  # fmt: skip
             enqueue(
                 session, now, newcomer.telegram_user_id, "sendMessage",
-                {"text": notices.choose_domain(texts),
-                 "reply_markup": domain_keyboard(texts).to_dict()},
+                {"text": notices.after_emergency_help(texts)},
             )  # fmt: skip
             return
         await self.match(session, now, request, newcomer=newcomer)
@@ -263,6 +271,62 @@ class Handover:
                 {"text": notices.urgent_alert(
                     self.texts_for(coordinator.locale), request.id, request.language)},
             )  # fmt: skip
+
+    def ask_about_danger(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        newcomer: Newcomer,
+        request: HelpRequest | None,
+    ) -> None:
+        """Ask whether the newcomer or someone else is in danger right now, with 112 in the
+        question itself; the request (None before consent: nothing is kept) remembers it was
+        asked, so the coordinators see an unanswered one."""
+        if request is not None and request.danger_check != DangerCheck.YES:
+            request.danger_check = DangerCheck.ASKED
+        texts = self.texts_for(newcomer.locale)
+        enqueue(
+            session, now, newcomer.telegram_user_id, "sendMessage",
+            {"text": notices.danger_question(texts),
+             "reply_markup": danger_keyboard(texts).to_dict()},
+        )  # fmt: skip
+
+    async def answer_danger(
+        self, session: AsyncSession, now: datetime, newcomer: Newcomer, in_danger: bool
+    ) -> None:
+        """The newcomer's answer to the danger question. Yes: the help numbers and the latest
+        request asked about urgent (before consent, the anonymous alert). No: the question goes
+        on as it was. A press on an old question still answers: help is never refused."""
+        texts = self.texts_for(newcomer.locale)
+        request = await session.scalar(
+            select(HelpRequest)
+            .where(
+                HelpRequest.newcomer_id == newcomer.id,
+                HelpRequest.danger_check == DangerCheck.ASKED,
+            )
+            .order_by(HelpRequest.id.desc())
+            .limit(1)
+        )
+        if not in_danger:
+            if request is not None:
+                request.danger_check = DangerCheck.NO
+                request.updated_at = now
+            if newcomer.consented_at is not None:  # before consent the consent text still asks
+                enqueue(
+                    session, now, newcomer.telegram_user_id, "sendMessage",
+                    {"text": notices.not_in_danger(texts)},
+                )  # fmt: skip
+            return
+        enqueue(
+            session, now, newcomer.telegram_user_id, "sendMessage",
+            {"text": notices.emergency_help(texts),
+             "reply_markup": emergency_keyboard(texts).to_dict()},
+        )  # fmt: skip
+        if request is not None:
+            request.danger_check = DangerCheck.YES
+            await self.mark_urgent(session, now, request.id)
+        elif newcomer.consented_at is None:
+            await self.alert_before_consent(session, now)
 
     async def alert_before_consent(self, session: AsyncSession, now: datetime) -> None:
         """Tell whoever is on call that someone who has not consented may be in danger, without
@@ -1051,6 +1115,17 @@ def emergency_keyboard(texts: Texts) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def danger_keyboard(texts: Texts) -> InlineKeyboardMarkup:
+    """Yes / no to "are you or someone else in danger right now?", one large button a row."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(texts.gettext("🚨 Yes, danger now"),
+                                  callback_data=DANGER_PREFIX + DANGER_YES)],
+            [InlineKeyboardButton(texts.gettext("No"), callback_data=DANGER_PREFIX + DANGER_NO)],
+        ]
+    )  # fmt: skip
 
 
 def domain_keyboard(texts: Texts) -> InlineKeyboardMarkup:

@@ -158,6 +158,12 @@ class RequestStatus(StrEnum):
     CLOSED = "closed"
 
 
+class DangerCheck(StrEnum):
+    ASKED = "asked"  # "are you in danger right now?" sent, no answer yet
+    YES = "yes"
+    NO = "no"
+
+
 class HelpRequest(Base):
     """A newcomer's question, from the first message until a sleutelpersoon accepts it.
 
@@ -180,6 +186,9 @@ class HelpRequest(Base):
     handback_note_encrypted: Mapped[str | None] = mapped_column(Text)
     # Set when an emergency was detected: coordinators see these first.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Set when the newcomer was asked whether they are in danger (nlu/danger.py, CHECK):
+    # DangerCheck.ASKED until they answer, then YES (the request became urgent) or NO.
+    danger_check: Mapped[str | None] = mapped_column(String(8))
     next_match_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -60,6 +60,26 @@ def emergency_help(texts: Texts) -> str:
     )
 
 
+def danger_question(texts: Texts) -> str:
+    """Asked when a message may tell of danger but is not clear: the number is in the question
+    itself, so a person in danger never waits for a button."""
+    return texts.gettext(
+        "Are you or someone else in danger right now? Then call {emergency} at once."
+    ).format(emergency=isolate(EMERGENCY_NUMBER))
+
+
+def not_in_danger(texts: Texts) -> str:
+    return texts.gettext("Thank you. Your question goes on as usual.")
+
+
+def after_emergency_help(texts: Texts) -> str:
+    """After the help numbers: an invitation, not a choice to make at once."""
+    return texts.gettext(
+        "Do you also have a question for a sleutelpersoon, about a letter, money or health? "
+        "Write it here when you are ready."
+    )
+
+
 def suicide_prevention_chat_button(texts: Texts) -> str:
     return texts.gettext("💬 Chat with 113 Zelfmoordpreventie")
 

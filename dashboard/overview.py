@@ -17,6 +17,7 @@ from bot.directory import FAIRNESS_PERIOD, OPEN, local_today, schedule_of
 from bot.models import (
     Conversation,
     ConversationMessage,
+    DangerCheck,
     HelpRequest,
     Offer,
     OfferStatus,
@@ -56,6 +57,7 @@ class Assignable:
 @dataclass(frozen=True)
 class Overview:
     urgent: Table
+    danger_unanswered: Table
     tables: list[Table]
     queue: list[Assignable]
 
@@ -236,7 +238,7 @@ async def build_overview(
         )
         for r in queued
     ]
-    urgent = await _urgent(session, viewer, visible, own, translator)
+    urgent, danger_unanswered = await _flagged(session, viewer, visible, own, translator)
     queue_table = Table(
         "queue",
         N_("Queue: nobody accepted"),
@@ -260,7 +262,9 @@ async def build_overview(
             ]
         )
     uncertain = await _uncertain_deliveries(session, viewer, own, translator)
-    return Overview(urgent, [waiting, queue_table, open_table, load, uncertain], queue)
+    return Overview(
+        urgent, danger_unanswered, [waiting, queue_table, open_table, load, uncertain], queue
+    )
 
 
 async def _offers_held_until(
@@ -344,17 +348,34 @@ async def _uncertain_deliveries(
     return table
 
 
-async def _urgent(
+async def _flagged(
     session: AsyncSession,
     viewer: Viewer,
     visible: ColumnElement[bool],
     own: dict[int, Sleutelpersoon],
     translator: Translator,
-) -> Table:
-    """Requests in which an emergency was detected and that are not closed: shown first."""
-    table = Table(
-        "urgent",
-        N_("Urgent: emergency words detected"),
+) -> tuple[Table, Table]:
+    """Requests that are not closed in which an emergency was detected (shown first), and those
+    whose newcomer was asked "are you in danger right now?" and has not answered: they went
+    on as ordinary questions, and a coordinator may want to look."""
+    urgent = _flagged_table("urgent", N_("Urgent: emergency words detected"), N_("Nothing urgent."))
+    unanswered = _flagged_table(
+        "danger_unanswered",
+        N_("Asked about danger, no answer"),
+        N_("Every question about danger was answered."),
+    )
+    for table, flag in (
+        (urgent, HelpRequest.urgent.is_(True)),
+        (unanswered, HelpRequest.danger_check == DangerCheck.ASKED),
+    ):
+        await _fill_flagged(session, viewer, visible, own, translator, table, flag)
+    return urgent, unanswered
+
+
+def _flagged_table(name: str, title: str, empty: str) -> Table:
+    return Table(
+        name,
+        title,
         [
             Column(N_("Request")),
             Column(N_("Language")),
@@ -364,8 +385,20 @@ async def _urgent(
             Column(N_("Conversation")),
             Column(N_("Sleutelpersoon")),
         ],
-        empty=N_("Nothing urgent."),
+        empty=empty,
     )
+
+
+async def _fill_flagged(
+    session: AsyncSession,
+    viewer: Viewer,
+    visible: ColumnElement[bool],
+    own: dict[int, Sleutelpersoon],
+    translator: Translator,
+    table: Table,
+    flag: ColumnElement[bool],
+) -> None:
+    """The rows of the flagged requests that are not closed, the latest first."""
     rows = (
         await session.execute(
             select(HelpRequest, Conversation)
@@ -373,11 +406,7 @@ async def _urgent(
                 Conversation,
                 (Conversation.request_id == HelpRequest.id) & access.own_conversations(viewer),
             )
-            .where(
-                visible,
-                HelpRequest.urgent.is_(True),
-                HelpRequest.status != RequestStatus.CLOSED,
-            )
+            .where(visible, flag, HelpRequest.status != RequestStatus.CLOSED)
             .order_by(HelpRequest.updated_at.desc())
             .limit(URGENT_LIMIT)
         )
@@ -396,4 +425,3 @@ async def _urgent(
         )
         if conversation is not None:
             table.links[index] = f"/conversations/{conversation.id}"
-    return table

@@ -29,13 +29,19 @@ class Entity:
 
 @dataclass(frozen=True)
 class Classification:
-    """Rasa's best guess; `domain` is None when the guess is too unsure to route on."""
+    """Rasa's best guess; `domain` is None when the guess is too unsure to route on.
+
+    `routine_domain` is where the question goes when it is not an emergency (the newcomer
+    said so, or Rasa's emergency reading was too weak to act on): the best other intent, its
+    confidence taken among the other intents only; None when that is too unsure to route on.
+    """
 
     intent: str | None
     confidence: float
     domain: Domain | None
     entities: tuple[Entity, ...] = field(default_factory=tuple)
     ranking: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    routine_domain: Domain | None = None
 
     @property
     def unsure(self) -> bool:
@@ -99,6 +105,27 @@ class RasaClient:
         # missed one, so an emergency guess routes to professional help at any confidence.
         sure = confidence >= self._threshold or name == "emergency"
         domain = domain_of_intent(name) if name and sure else None
+        if name == "emergency":
+            routine_domain = self._routine_domain(ranking)
+        else:
+            routine_domain = domain if domain is not Domain.EMERGENCY else None
         return Classification(
-            intent=name, confidence=confidence, domain=domain, entities=entities, ranking=ranking
+            intent=name,
+            confidence=confidence,
+            domain=domain,
+            entities=entities,
+            ranking=ranking,
+            routine_domain=routine_domain,
         )
+
+    def _routine_domain(self, ranking: tuple[tuple[str, float], ...]) -> Domain | None:
+        """The domain of the best intent other than emergency, when it is sure enough among the
+        other intents (its share of what emergency leaves)."""
+        others = [(name, confidence) for name, confidence in ranking if name != "emergency"]
+        if not others:
+            return None
+        name, confidence = max(others, key=lambda pair: pair[1])
+        rest = sum(confidence for _name, confidence in others)
+        if rest <= 0 or confidence / rest < self._threshold:
+            return None
+        return domain_of_intent(name)

@@ -23,6 +23,8 @@ INTENT_DOMAINS: dict[str, Domain] = {
     "thanks": Domain.OTHER,
     "goodbye": Domain.OTHER,
     "out_of_scope": Domain.OTHER,
+    # Praise of a sleutelpersoon, compliments and complaints about the service.
+    "feedback": Domain.OTHER,
 }
 
 

@@ -2,12 +2,18 @@
 
 The file is UTF-8 with a header row holding at least the columns `lang`, `domain` and `text`
 (any order, other columns ignored). Every message goes through the same `RasaClient` the bot
-uses, and the scores are of the domain the bot routes to: emergency when the emergency word
-lists (`nlu/emergency.py`) match, as the bot does whatever Rasa says, otherwise the domain of the
-intent Rasa ranks first. `--rasa-only` scores Rasa's first intent alone (the pipeline comparison
-in nlu/README.md); each language's section shows Rasa alone next to the bot's routing either
-way. How many messages the bot would instead ask about with buttons (confidence below the
-threshold) is reported next to them, with how many confident routes were wrong.
+uses, and the scores are of the domain the bot routes to: emergency when the bot treats the
+message as urgent (`nlu/danger.py`), otherwise the domain of the best intent other than
+emergency (a message the bot asks "are you in danger?" about goes on as an ordinary question
+at once, to that domain). `--rasa-only` scores Rasa's first intent
+alone (the pipeline comparison in nlu/README.md); each language's section shows Rasa alone next
+to the bot's routing either way. How many messages the bot would instead ask about with buttons
+(confidence below the threshold) is reported next to them, with how many confident routes were
+wrong.
+
+The last four lines are `accuracy LANG=…`, `macro_f1 LANG=…`, `urgent LANG=…` (the share the
+bot treats as urgent: help numbers and the coordinator alerted) and `help LANG=…` (the share
+that get the help numbers at once, urgent or check), one pair per language.
 
 The Rasa server is the one at `RASA_URL` (default http://127.0.0.1:5005); when none answers,
 one is started with the current model (trained first if needed) and stopped afterwards. The
@@ -31,8 +37,8 @@ from pathlib import Path
 import httpx
 
 from nlu.client import Classification, NluUnavailable, RasaClient
+from nlu.danger import Danger, danger_of
 from nlu.domains import Domain, domain_of_intent
-from nlu.emergency import looks_like_emergency
 from nlu.service import RasaServiceError, ensure_model, rasa_is_ready, start_rasa_server
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
@@ -68,7 +74,7 @@ class DomainScore:
 @dataclass(frozen=True)
 class LanguageReport:
     """Scores of one language; `predicted` is the scored domain, `unsure` whether the bot would
-    ask, `rasa_predicted` the domain of Rasa's first intent alone."""
+    ask, `rasa_predicted` the domain of Rasa's first intent alone, `danger` the bot's tier."""
 
     lang: str
     gold: tuple[str, ...]
@@ -76,6 +82,17 @@ class LanguageReport:
     unsure: tuple[bool, ...]
     domains: tuple[str, ...]
     rasa_predicted: tuple[str, ...]
+    danger: tuple[Danger, ...]
+
+    @property
+    def urgent_share(self) -> float:
+        """Share of the messages the bot treats as urgent (help numbers, coordinator alerted)."""
+        return _ratio(sum(d is Danger.URGENT for d in self.danger), len(self.danger))
+
+    @property
+    def help_share(self) -> float:
+        """Share that get the help numbers at once: urgent, or asked about danger (check)."""
+        return _ratio(sum(d is not Danger.NONE for d in self.danger), len(self.danger))
 
     @property
     def accuracy(self) -> float:
@@ -152,10 +169,14 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 
 def routed_domain(text: str, classification: Classification) -> str:
-    """The domain the bot routes `text` to: emergency words first, then Rasa's first intent."""
-    if looks_like_emergency(text):
+    """The domain the bot routes `text` to: emergency when it is urgent, else the domain of
+    Rasa's best intent other than emergency (where a question asked about goes)."""
+    if danger_of(text, classification) is Danger.URGENT:
         return Domain.EMERGENCY.value
-    return domain_of_intent(classification.intent).value
+    others = [name for name, _confidence in classification.ranking if name != "emergency"]
+    if classification.intent != "emergency":
+        return domain_of_intent(classification.intent).value
+    return domain_of_intent(others[0] if others else None).value
 
 
 def language_reports(
@@ -186,6 +207,7 @@ def language_reports(
                 unsure=tuple(c.unsure for _, c in pairs),
                 domains=domains,
                 rasa_predicted=rasa_predicted,
+                danger=tuple(danger_of(item.text, c) for item, c in pairs),
             )
         )
     return reports
@@ -194,7 +216,8 @@ def language_reports(
 def format_reports(
     reports: Sequence[LanguageReport], threshold: float, *, rasa_only: bool = False
 ) -> str:
-    """The printed evaluation; its last two lines are the `accuracy` and `macro_f1` summaries."""
+    """The printed evaluation; its last four lines are the `accuracy`, `macro_f1`, `urgent` and
+    `help` summaries."""
     scored = "Rasa's first intent alone" if rasa_only else "the bot's routing (words + Rasa)"
     lines: list[str] = [f"scored: {scored}", ""]
     for report in reports:
@@ -219,6 +242,12 @@ def format_reports(
         table = confusion(report.gold, report.predicted, labels)
         for label, row in zip(labels, table, strict=True):
             lines.append(f"{label:<10}" + "".join(f"{count:>10}" for count in row))
+        urgent = sum(d is Danger.URGENT for d in report.danger)
+        checked = sum(d is Danger.CHECK for d in report.danger)
+        lines.append(
+            f"danger: urgent {urgent}, asked whether in danger (check) {checked}, "
+            f"of {len(report.gold)}"
+        )
         lines.append(
             f"would ask with buttons (confidence < {threshold:.2f}): {report.asked} of "
             f"{len(report.gold)}; confident but wrong routes: {report.confident_wrong}"
@@ -226,6 +255,8 @@ def format_reports(
         lines.append("")
     lines.append("accuracy " + " ".join(f"{r.lang}={r.accuracy:.3f}" for r in reports))
     lines.append("macro_f1 " + " ".join(f"{r.lang}={r.macro_f1:.3f}" for r in reports))
+    lines.append("urgent " + " ".join(f"{r.lang}={r.urgent_share:.3f}" for r in reports))
+    lines.append("help " + " ".join(f"{r.lang}={r.help_share:.3f}" for r in reports))
     return "\n".join(lines)
 
 

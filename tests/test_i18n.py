@@ -76,6 +76,24 @@ def test_emergency_numbers_are_isolated_in_arabic() -> None:
         assert isolate(number) in text
 
 
+def test_no_latin_or_digit_run_sits_unisolated_in_arabic() -> None:
+    """Inside right-to-left text a Latin or numeric run typed into a translation ("113.nl",
+    "/away off", "Sleutelbrug") is reordered by the display ("nl.113") unless it is wrapped in
+    isolation marks; values filled in by the code are isolated by the code (placeholders)."""
+    with (LOCALES_DIR / "ar" / "LC_MESSAGES" / "sleutelbrug.po").open("rb") as po_file:
+        catalog = read_po(po_file, locale="ar")
+    isolated = re.compile("\u2068[^\u2069]*\u2069")
+    latin_or_digits = re.compile(r"[A-Za-z0-9]")
+    bare = {
+        message.id: text
+        for message in catalog
+        if message.id
+        for text in ([message.string] if isinstance(message.string, str) else message.string)
+        if latin_or_digits.search(PLACEHOLDER.sub("", isolated.sub("", text)))
+    }
+    assert bare == {}
+
+
 def test_commands_survive_translation() -> None:
     """Slash commands are typed by users: every translation keeps the msgid's commands."""
     command = re.compile(r"/[a-z]+")

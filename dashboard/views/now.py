@@ -20,7 +20,7 @@ def routes(pages: Pages) -> list[Route]:
             data = await build_overview(session, ctx.signed_in, config.clock.now(), ctx.translator)
         return pages.csv_or(
             ctx,
-            [data.urgent, *data.tables],
+            [data.urgent, data.danger_unanswered, *data.tables],
             lambda: pages.render(
                 ctx,
                 "now.html",

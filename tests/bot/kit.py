@@ -23,7 +23,7 @@ from bot.cli import dependencies_for, poll_and_work
 from bot.crypto import new_key_spec
 from bot.dispatcher import tick
 from bot.i18n import LOCALES_DIR, load_all_texts
-from bot.models import InboxUpdate
+from bot.models import Coordinator, InboxUpdate, Organisation
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.rate_limit import SendLimits
 from bot.services import SERVICES_KEY, Services
@@ -144,6 +144,32 @@ async def add_sleutelpersoon(process: BotProcess, user: SimUser, hours: str, **p
         )
         await session.flush()
         return person.id
+
+
+async def add_on_call_coordinator(
+    process: BotProcess, user: SimUser, hours: str, organisation: str = "Gemeente Tilburg"
+) -> None:
+    """A coordinator of a new organisation, on call in `hours`, reachable on Telegram."""
+    async with process.services.sessions.begin() as session:
+        now = process.services.clock.now()
+        owner = Organisation(name=organisation, created_at=now)
+        session.add(owner)
+        await session.flush()
+        session.add(
+            Coordinator(
+                organisation_id=owner.id,
+                email=f"{user.first_name}@{organisation.split()[-1].lower()}.nl",
+                display_name=user.first_name,
+                password_hash="-",
+                role="coordinator",
+                locale="nl",
+                active=True,
+                failed_logins=0,
+                created_at=now,
+                telegram_user_id=user.id,
+                on_call_hours=hours,
+            )
+        )
 
 
 async def onboard(newcomer: SimUser, language_button: str) -> None:

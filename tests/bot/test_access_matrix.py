@@ -22,7 +22,13 @@ from sqlalchemy import func, select
 from telegram.ext import CommandHandler
 
 from bot import handlers, notices
-from bot.handover import DOMAIN_PREFIX, FEEDBACK_PREFIX, OFFER_ACCEPT_PREFIX, OFFER_DECLINE_PREFIX
+from bot.handover import (
+    DANGER_PREFIX,
+    DOMAIN_PREFIX,
+    FEEDBACK_PREFIX,
+    OFFER_ACCEPT_PREFIX,
+    OFFER_DECLINE_PREFIX,
+)
 from bot.models import Conversation, HelpRequest, Newcomer, Offer, OfferStatus, Sleutelpersoon
 from sandbox import SimUser
 
@@ -134,6 +140,11 @@ BUTTONS: dict[str, tuple[Callable[[Targets, str], str], dict[Role, Outcome]]] = 
     handlers.DELETE_PREFIX: (
         lambda t, locale: f"{handlers.DELETE_PREFIX}no",
         dict(zip(ROLES, (A, A, A, A, A), strict=True)),
+    ),
+    # "Not in danger": thanks to a newcomer; before consent the consent text still asks.
+    DANGER_PREFIX: (
+        lambda t, locale: f"{DANGER_PREFIX}no",
+        dict(zip(ROLES, (N, N, A, N, N), strict=True)),
     ),
     handlers.DONE_PREFIX: (
         lambda t, locale: f"{handlers.DONE_PREFIX}no:{t.conversation_id}",
@@ -392,6 +403,7 @@ MALFORMED: dict[str, Callable[[Targets], tuple[str, ...]]] = {
     FEEDBACK_PREFIX: lambda t: (f"meh:{t.conversation_id}", "up:abc", "up", "down:²"),
     handlers.DELETE_PREFIX: lambda t: ("maybe", "YES"),
     handlers.DONE_PREFIX: lambda t: (f"maybe:{t.conversation_id}", "yes:x", "no"),
+    DANGER_PREFIX: lambda t: ("maybe", "", "YES", "no:1"),
 }
 
 

@@ -86,7 +86,7 @@ COMMANDS = st.sampled_from(["/start", "/nonsense", "/privacy", "/hours", "/done"
 GARBLED_BUTTON_DATA = (
     "lang:xx", "lang:", "consent:maybe", "domain:weather", "pref:gender:?", "pref:circle:99",
     "conv:select:abc", "offer:accept:-1", "offer:decline:", "feedback:up:x", "feedback:meh:1",
-    "delete:perhaps", "done:?",
+    "delete:perhaps", "done:?", "danger:maybe", "danger:",
 )  # fmt: skip
 # Button data a modified client can send: random, garbled under the bot's own prefixes, and
 # longer than Telegram's 64 bytes.

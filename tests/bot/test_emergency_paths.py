@@ -18,12 +18,22 @@ from sqlalchemy import func, select
 from bot import notices
 from bot.handover import emergency_keyboard
 from bot.i18n import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, isolate
-from bot.models import Coordinator, HelpRequest, Organisation, RequestMessage
+from bot.models import HelpRequest, RequestMessage
+from nlu.client import RasaClient
+from nlu.danger import Danger, danger_of
 from nlu.emergency import looks_like_emergency
 from nlu.service import RasaServer, free_port
 from sandbox import ChatMessage, Sandbox, SimUser, make_png
 
-from .kit import TEXTS, BotProcess, add_sleutelpersoon, bot_process, onboard, world
+from .kit import (
+    TEXTS,
+    BotProcess,
+    add_on_call_coordinator,
+    add_sleutelpersoon,
+    bot_process,
+    onboard,
+    world,
+)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
@@ -60,6 +70,16 @@ def test_the_driving_messages_are_unknown_to_the_phrases() -> None:
     assert looks_like_emergency(PHRASE_ARABIC)
 
 
+@pytest.mark.rasa
+async def test_rasa_alone_finds_the_driving_messages_urgent(rasa_server: RasaServer) -> None:
+    client = RasaClient(rasa_server.url, timeout=10, confidence_threshold=0.5)
+    try:
+        for text in (RASA_ONLY_ARABIC, RASA_ONLY_DUTCH):
+            assert danger_of(text, await client.classify(text)) is Danger.URGENT, text
+    finally:
+        await client.aclose()
+
+
 @pytest.mark.parametrize("locale", sorted(TEXTS))
 def test_the_help_names_every_service_with_tappable_numbers(locale: str) -> None:
     text = notices.emergency_help(TEXTS[locale])
@@ -81,28 +101,6 @@ def test_the_help_names_every_service_with_tappable_numbers(locale: str) -> None
     ]
     assert button.url == notices.SUICIDE_PREVENTION_CHAT_URL
     assert button.url.startswith("https://") and button.callback_data is None
-
-
-async def add_on_call_coordinator(bot: BotProcess, user: SimUser, hours: str) -> None:
-    async with bot.services.sessions.begin() as session:
-        organisation = Organisation(name="Gemeente Tilburg", created_at=bot.services.clock.now())
-        session.add(organisation)
-        await session.flush()
-        session.add(
-            Coordinator(
-                organisation_id=organisation.id,
-                email=f"{user.first_name}@tilburg.nl",
-                display_name=user.first_name,
-                password_hash="-",
-                role="coordinator",
-                locale="nl",
-                active=True,
-                failed_logins=0,
-                created_at=bot.services.clock.now(),
-                telegram_user_id=user.id,
-                on_call_hours=hours,
-            )
-        )
 
 
 async def the_request(bot: BotProcess) -> HelpRequest:
@@ -179,12 +177,17 @@ async def test_a_new_question_rasa_calls_an_emergency(
         await onboard(sanne, "Nederlands")
         await sanne.send_text(RASA_ONLY_DUTCH)
         await help_arrives_with_the_chat_button(sanne)
-        await sanne.wait_for_message(lambda m: m.text == notices.choose_domain(DUTCH))
+        # The help alone first, then an invitation to write a question: no subject buttons,
+        # which read as if the danger was ignored.
+        invitation = await sanne.wait_for_message(
+            lambda m: m.text == notices.after_emergency_help(DUTCH)
+        )
+        assert invitation.reply_markup is None
         alert = await anna.wait_for_message()
         assert alert.text == notices.urgent_alert(DUTCH, 1, "nl")
         assert "verlos" not in (alert.text or "")
         request = await the_request(bot)
-        assert request.urgent
+        assert request.urgent and request.status == "emergency"
         await bot.tick()
         assert amal.received() == []  # no volunteer is the emergency service, least at night
 

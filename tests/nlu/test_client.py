@@ -148,3 +148,29 @@ def test_intents_map_to_domains() -> None:
     assert domain_of_intent("greet") is Domain.OTHER
     assert domain_of_intent("something_new") is Domain.OTHER
     assert domain_of_intent(None) is Domain.OTHER
+    assert domain_of_intent("feedback") is Domain.OTHER
+
+
+def answer(ranking: list[tuple[str, float]]) -> dict[str, object]:
+    """A /model/parse answer with this ranking, the first being the intent."""
+    name, confidence = ranking[0]
+    return {
+        "intent": {"name": name, "confidence": confidence},
+        "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+    }
+
+
+def test_the_routine_domain_is_the_best_other_intent_among_the_others() -> None:
+    client = RasaClient("http://127.0.0.1:9", timeout=1, confidence_threshold=0.5)
+    # Emergency first: the question goes, if it goes on, where the best other intent says,
+    # judged by its share of what emergency leaves (0.35 of 0.6 is above 0.5).
+    weak = client._parse_answer(answer([("emergency", 0.4), ("health", 0.35), ("post", 0.25)]))
+    assert weak.domain is Domain.EMERGENCY and weak.routine_domain is Domain.HEALTH
+    split = client._parse_answer(
+        answer([("emergency", 0.4), ("health", 0.25), ("post", 0.2), ("finance", 0.15)])
+    )
+    assert split.routine_domain is None  # 0.25 of 0.6: unsure, the newcomer chooses
+    plain = client._parse_answer(answer([("finance", 0.7), ("emergency", 0.3)]))
+    assert plain.domain is plain.routine_domain is Domain.FINANCE
+    unsure = client._parse_answer(answer([("finance", 0.4), ("post", 0.35)]))
+    assert unsure.domain is unsure.routine_domain is None

@@ -1,25 +1,18 @@
-"""Emergency detection: phrase lists beside Rasa, measured on emergency sets apart from training.
-
-A missed emergency is the costliest error, so the test demands recall >= 0.95 in every language
-from what the bot decides (emergency phrases OR Rasa's emergency intent) on both emergency
-sets. A false alarm is not free either: it marks a request urgent and alerts the coordinator on
-call, at night too. So false alarms are counted per language on the ordinary held-out questions
-and on a trap set of ordinary questions full of risky words ("brandverzekering", "folic acid",
-"نوبة عمل"), and bounded (see nlu/README.md for the figures and why these bounds).
+"""Emergency phrases (nlu/emergency.py): what they must find, what they must leave alone, and
+how often they alone would raise a false alarm. What the bot decides with Rasa, on every
+measurement set, is tested against the requirements in tests/nlu/test_requirements.py.
 """
 
 from __future__ import annotations
 
 import csv
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from nlu.client import RasaClient
-from nlu.emergency import looks_like_emergency, matching_languages
-from nlu.service import NLU_DIR, RasaServer
+from nlu.emergency import looks_like_emergency, matching_languages, says_not_now
+from nlu.service import NLU_DIR
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 LANGUAGES = {"ar", "ti", "nl", "en"}
@@ -28,14 +21,11 @@ LANGUAGES = {"ar", "ti", "nl", "en"}
 EMERGENCY_SETS = ("emergency_messages.tsv", "emergency_independent.tsv")
 TRAPS = "emergency_traps.tsv"
 HELD_OUT = "nlu_heldout.tsv"
-RECALL_FLOOR = 0.95
 # Trap set, 20 questions per language: the phrases alone may fire on at most one (they exist to
-# tell "ik rook" from "er komt rook onder de deur"); with Rasa at most two (10 %).
+# tell "ik rook" from "er komt rook onder de deur").
 TRAP_ALARMS_BY_PHRASES = 1
-TRAP_ALARMS_AS_THE_BOT_DECIDES = 2
 # Ordinary held-out questions: the share of false alarms per language.
 HELD_OUT_ALARM_SHARE_BY_PHRASES = 0.02
-HELD_OUT_ALARM_SHARE_AS_THE_BOT_DECIDES = 0.15
 
 
 def rows(name: str) -> list[dict[str, str]]:
@@ -108,64 +98,18 @@ def test_the_measurement_sets_are_apart_from_training_and_from_each_other() -> N
     assert {row["domain"] for row in rows(TRAPS)} <= {"post", "finance", "health", "other"}
 
 
-@dataclass
-class Tally:
-    """Per language: messages, and how many the phrases and the bot's decision flagged."""
-
-    total: Counter[str] = field(default_factory=Counter)
-    by_phrases: Counter[str] = field(default_factory=Counter)
-    as_the_bot_decides: Counter[str] = field(default_factory=Counter)
-
-    def line(self, name: str) -> str:
-        cells = [
-            f"{lang}: phrases {self.by_phrases[lang]}/{self.total[lang]}, "
-            f"phrases+Rasa {self.as_the_bot_decides[lang]}/{self.total[lang]}"
-            for lang in sorted(self.total)
-        ]
-        return f"{name}: " + "; ".join(cells)
-
-
-@pytest.mark.rasa
-async def test_recall_on_the_emergency_sets_and_false_alarms(
-    rasa_server: RasaServer, capsys: pytest.CaptureFixture[str]
-) -> None:
-    client = RasaClient(rasa_server.url, timeout=10, confidence_threshold=0.5)
-
-    async def tally(items: list[dict[str, str]]) -> Tally:
-        counted = Tally()
+def test_the_phrases_alone_raise_few_false_alarms() -> None:
+    """Phrases make a message urgent without Rasa (and while Rasa is down), so on their own they
+    may fire on at most one trap per language and on at most 2 % of the ordinary held-out
+    questions; a phrase in a message told as past or over only asks (nlu/danger.py)."""
+    for name, limit in ((TRAPS, TRAP_ALARMS_BY_PHRASES), (HELD_OUT, None)):
+        items = rows(name) if name == TRAPS else ordinary_held_out()
+        alarms: Counter[str] = Counter()
+        totals: Counter[str] = Counter(row["lang"] for row in items)
         for row in items:
-            by_phrases = looks_like_emergency(row["text"])
-            # As the bot decides (bot/handlers.py): an emergency first intent counts at any
-            # confidence.
-            by_model = (await client.classify(row["text"])).intent == "emergency"
-            counted.total[row["lang"]] += 1
-            counted.by_phrases[row["lang"]] += by_phrases
-            counted.as_the_bot_decides[row["lang"]] += by_phrases or by_model
-        return counted
-
-    try:
-        emergency_sets = {name: await tally(rows(name)) for name in EMERGENCY_SETS}
-        traps = await tally(rows(TRAPS))
-        held_out = await tally(ordinary_held_out())
-    finally:
-        await client.aclose()
-    with capsys.disabled():
-        print("\nemergencies found")
-        for name, counted in emergency_sets.items():
-            print("  " + counted.line(name))
-        print("false alarms")
-        print("  " + traps.line(TRAPS))
-        print("  " + held_out.line(HELD_OUT + " (ordinary questions)"))
-    for name, counted in emergency_sets.items():
-        assert set(counted.total) == LANGUAGES
-        recall = {
-            lang: counted.as_the_bot_decides[lang] / counted.total[lang] for lang in LANGUAGES
-        }
-        assert min(recall.values()) >= RECALL_FLOOR, (name, recall)
-    assert max(traps.by_phrases.values(), default=0) <= TRAP_ALARMS_BY_PHRASES, traps
-    assert max(traps.as_the_bot_decides.values()) <= TRAP_ALARMS_AS_THE_BOT_DECIDES, traps
-    for lang in LANGUAGES:
-        share_by_phrases = held_out.by_phrases[lang] / held_out.total[lang]
-        share = held_out.as_the_bot_decides[lang] / held_out.total[lang]
-        assert share_by_phrases <= HELD_OUT_ALARM_SHARE_BY_PHRASES, (lang, held_out)
-        assert share <= HELD_OUT_ALARM_SHARE_AS_THE_BOT_DECIDES, (lang, held_out)
+            alarms[row["lang"]] += looks_like_emergency(row["text"]) and not says_not_now(
+                row["text"]
+            )
+        for lang in LANGUAGES:
+            bound = limit if limit is not None else HELD_OUT_ALARM_SHARE_BY_PHRASES * totals[lang]
+            assert alarms[lang] <= bound, (name, lang, alarms)
