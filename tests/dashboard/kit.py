@@ -250,6 +250,7 @@ async def add_request(
     language: str = "ar",
     urgent: bool = False,
     next_match_at: datetime | None = None,
+    danger_check: str | None = None,
 ) -> int:
     """A newcomer's finance request in `status`, asked half an hour ago."""
     now = dashboard.clock.now()
@@ -266,6 +267,7 @@ async def add_request(
             status=status,
             institutions=["cjib"],
             urgent=urgent,
+            danger_check=danger_check,
             next_match_at=next_match_at,
             created_at=now - timedelta(minutes=30),
             updated_at=now,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.models import (
     AuditAction,
     AuditEntry,
+    DangerCheck,
     HelpRequest,
     Offer,
     OfferStatus,
@@ -61,6 +62,24 @@ async def test_waiting_queue_urgent_and_load(board: Dashboard) -> None:
         assert load[2][0] == "Sanne" and load[2][3] == "no"
         assert load[2][6].startswith("invited, until")
         assert load[2][4] == "2026-12-12T10:00+01:00"
+
+
+async def test_a_danger_question_left_unanswered_is_listed_until_answered(
+    board: Dashboard,
+) -> None:
+    await add_person(board, TILBURG, "Amal", telegram_user_id=1101)
+    asked = await add_request(board, RequestStatus.OFFERED, danger_check=DangerCheck.ASKED)
+    await add_request(board, RequestStatus.OFFERED, danger_check=DangerCheck.NO)
+    await add_request(board, RequestStatus.OFFERED)
+    async with board.signed_in("anna@tilburg.example") as anna:
+        page = await anna.get("/now")
+        assert "Asked about danger, no answer" in page.text
+        table = rows((await anna.get("/now?format=csv&table=danger_unanswered")).text)
+        assert [row[0] for row in table[1:]] == [f"#{asked}"]
+        async with board.sessions.begin() as session:
+            request = await session.get_one(HelpRequest, asked)
+            request.danger_check = DangerCheck.NO
+        assert "Asked about danger, no answer" not in (await anna.get("/now")).text
 
 
 async def test_a_queued_request_is_assigned_as_an_offer_within_hours(board: Dashboard) -> None:
