@@ -26,7 +26,7 @@ from nlu.emergency import looks_like_emergency, says_not_now
 EMERGENCY_INTENT = "emergency"
 # Chosen on the development set (nlu/experiments/dev/), never on the test sets.
 URGENT_CONFIDENCE = 0.6
-CHECK_CONFIDENCE = 0.25
+CHECK_CONFIDENCE = 0.2
 
 
 class Danger(StrEnum):
