@@ -348,8 +348,11 @@ async def test_an_emergency_at_night_gets_help_at_once_and_no_volunteer_is_woken
         await onboard(amina, "العربية")
         await amina.send_text("زوجي عم يضربني وهددني بالسكين")
         await amina.wait_for_message(lambda m: m.text == notices.emergency_help(ARABIC))
-        # Then she may still choose what her question is about; it waits for office hours.
-        await amina.wait_for_message(lambda m: m.text == notices.choose_domain(ARABIC))
+        # Then she is invited to write any question she also has: a new one, which waits for
+        # office hours; the emergency stays with the coordinators.
+        await amina.wait_for_message(lambda m: m.text == notices.after_emergency_help(ARABIC))
+        await amina.send_text("بدي موعد عند الدكتور")
+        await amina.wait_for_message(lambda m: m.text == notices.nlu_unavailable(ARABIC))
         await amina.press(ARABIC.gettext("🏥 Health"))
         await amina.wait_for_message(
             lambda m: "112" in (m.text or "") and "09:00" in (m.text or "")
@@ -357,8 +360,11 @@ async def test_an_emergency_at_night_gets_help_at_once_and_no_volunteer_is_woken
         await bot.tick()
         assert amal.received() == []
         async with bot.services.sessions() as session:
-            request = await session.scalar(select(HelpRequest))
-        assert request is not None and request.urgent and request.domain == "health"
+            emergency, question = (
+                await session.scalars(select(HelpRequest).order_by(HelpRequest.id))
+            ).all()
+        assert emergency.urgent and emergency.status == "emergency"
+        assert not question.urgent and question.domain == "health"
 
 
 async def test_signals_from_practice(sqlite_url: str, redis, redis_key_prefix: str) -> None:
