@@ -933,6 +933,14 @@ async def _from_newcomer(
             handover.ask_about_danger(session, now, newcomer, request)
         return
     if danger is Danger.URGENT:
+        emergency = await handover.recent_emergency(session, now, newcomer)
+        if emergency is not None:
+            # More words of the same emergency: the help again, and they join the request the
+            # coordinators already have (alerted once).
+            _emergency_help(session, now, user_id, texts)
+            handover.add_message(session, now, emergency, content)
+            emergency.updated_at = now
+            return
         # Routed as an emergency: help numbers to the newcomer, the request to the
         # coordinators as urgent, never to a volunteer.
         await handover.start_request(session, now, newcomer, content, domain="emergency")

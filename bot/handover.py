@@ -72,6 +72,10 @@ NEWCOMER_ZONE = "Europe/Amsterdam"
 # as a comment on an old conversation.
 FEEDBACK_WORDS_WINDOW = timedelta(hours=1)
 
+# Further urgent messages within this time of the last one belong to the same emergency: the
+# newcomer gets the help again, the coordinators' request grows, and nobody is alerted twice.
+EMERGENCY_FOLLOW_UP_WINDOW = timedelta(hours=24)
+
 OFFER_ACCEPT_PREFIX = "offer:accept:"
 OFFER_DECLINE_PREFIX = "offer:decline:"
 FEEDBACK_PREFIX = "feedback:"
@@ -136,6 +140,22 @@ class Handover:
             .where(
                 HelpRequest.newcomer_id == newcomer.id,
                 HelpRequest.status.in_(ACTIVE_REQUEST_STATUSES),
+            )
+            .order_by(HelpRequest.id.desc())
+            .limit(1)
+        )
+
+    async def recent_emergency(
+        self, session: AsyncSession, now: datetime, newcomer: Newcomer
+    ) -> HelpRequest | None:
+        """The newcomer's emergency request that was last added to within
+        `EMERGENCY_FOLLOW_UP_WINDOW`, if any."""
+        return await session.scalar(
+            select(HelpRequest)
+            .where(
+                HelpRequest.newcomer_id == newcomer.id,
+                HelpRequest.status == RequestStatus.EMERGENCY,
+                HelpRequest.updated_at > now - EMERGENCY_FOLLOW_UP_WINDOW,
             )
             .order_by(HelpRequest.id.desc())
             .limit(1)

@@ -47,7 +47,7 @@ NO = DUTCH.gettext("No")
 PRAISE = "Sanne was heel snel, top"
 # A question Rasa reads as a possible emergency, too weakly to act on alone (the check tier);
 # the phrases do not know it.
-WEAK_ALARM = "Ik ben heel bang en weet niet wat ik moet doen"
+WEAK_ALARM = "Ik ben zo moe van alles"
 # A real emergency: the phrases know it, whatever Rasa says.
 GAS = "Ik ruik gas in huis, het stinkt heel erg"
 # An ordinary question.
