@@ -37,7 +37,7 @@ DOMAIN_BUTTONS = [
     ARABIC.gettext(label) for label in ("✉️ Letter", "💶 Money", "🏥 Health", "❓ Other")
 ]
 # Rasa's model gives this ("about the thing") a low confidence: it says nothing of a domain.
-VAGUE_TEXT = "عن الشغلة"
+VAGUE_TEXT = "طيب وبعدين"
 INSTITUTIONS_QUESTION = "وصلتني رسالة من CJIB وغرامة من Belastingdienst"
 
 
