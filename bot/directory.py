@@ -36,12 +36,18 @@ def _holidays_of_years(first: int, last: int) -> frozenset[date]:
 
 
 def schedule_of(person: models.Sleutelpersoon, today: date) -> Schedule:
-    """The person's weekly windows minus leave, `/away` days and (unless opted in) holidays."""
+    """The person's weekly windows minus leave, `/away` days and (unless opted in) holidays.
+
+    Only days from yesterday (a night window may start then) to as far ahead as matching looks
+    for an opening (SEARCH_HORIZON_DAYS) are listed: leave or `/away` reaching to the year 9999
+    then costs a year of dates, not millions, on every match and dashboard page.
+    """
+    first, last = today - timedelta(days=1), today + timedelta(days=SEARCH_HORIZON_DAYS)
     days_off: set[date] = set()
     for leave in person.leaves:
-        days_off.update(_days(leave.first_day, leave.last_day))
+        days_off.update(_days(max(leave.first_day, first), min(leave.last_day, last)))
     if person.away_until is not None and person.away_until >= today:
-        days_off.update(_days(today - timedelta(days=1), person.away_until))
+        days_off.update(_days(first, min(person.away_until, last)))
     if not person.works_on_public_holidays:
         days_off.update(dutch_public_holidays(today))
     return Schedule(
@@ -59,6 +65,7 @@ def local_today(person: models.Sleutelpersoon, now: datetime) -> date:
 
 
 def _days(first: date, last: date) -> list[date]:
+    """Every day from `first` to `last`; none when `last` is before `first`."""
     return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 

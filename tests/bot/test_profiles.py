@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time as time_module
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from bot.models import HelpRequest, Newcomer, Offer, OfferStatus, Organisation, 
 from bot.profiles import NewProfile, create_sleutelpersoon, hash_invite_token
 from bot.settings import load_settings
 from bot.storage import create_engine_for, migrate, session_factory
-from matching.office_hours import is_within, parse_weekly_hours
+from matching.office_hours import SEARCH_HORIZON_DAYS, is_within, next_opening, parse_weekly_hours
 
 NOW = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 
@@ -121,6 +122,31 @@ async def test_public_holidays_are_off_unless_opted_in(sqlite_url: str) -> None:
             # Matching looks up to SEARCH_HORIZON_DAYS ahead, past next year's end: New
             # Year's Day 2028 seen from 3 December 2026 is a holiday too.
             assert date(2028, 1, 1) in schedule_of(usual, date(2026, 12, 3)).days_off
+    finally:
+        await engine.dispose()
+
+
+async def test_absurd_leave_and_away_cost_a_horizon_of_days_not_millions(sqlite_url: str) -> None:
+    """Leave from the year 1 to 9999 and `/away 9999-12-31` (issue 13): the schedule lists only
+    the days matching can look at, is built in well under a second, and is off all along."""
+    migrate(sqlite_url)
+    engine = create_engine_for(sqlite_url)
+    try:
+        async with session_factory(engine).begin() as session:
+            forever, _ = create_sleutelpersoon(
+                session, NOW, profile(leaves=((date(1, 1, 1), date(9999, 12, 31)),))
+            )
+            away, _ = create_sleutelpersoon(session, NOW, profile())
+            away.away_until = date(9999, 12, 31)
+            await session.flush()
+            today = NOW.date()
+            for person in (forever, away):
+                started = time_module.perf_counter()
+                schedule = schedule_of(person, today)
+                assert time_module.perf_counter() - started < 0.5
+                assert len(schedule.days_off) <= SEARCH_HORIZON_DAYS + 2 + 30  # + holidays
+                assert next_opening(schedule, NOW) is None
+                assert not is_within(schedule, NOW)
     finally:
         await engine.dispose()
 
