@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Collection, Coroutine
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from babel import Locale
@@ -79,6 +79,8 @@ CIRCLE_PREFIX = "pref:circle:"
 SELECT_PREFIX = "conv:select:"
 DELETE_PREFIX = "delete:"
 DONE_PREFIX = "done:"
+# /away is for holidays and sick days; longer leave is a coordinator's to record.
+MAX_AWAY = timedelta(days=365)
 CHOOSABLE_DOMAINS = ("post", "finance", "health", "other")
 NO_PREFERENCE = "any"
 YES_OR_NO = ("yes", "no")
@@ -345,8 +347,11 @@ async def away(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             _say(session, now, user.id, notices.away_ended(texts))
         else:
             until = _parse_day(argument)
-            if until is None or until < local_today(person, now):
+            today = local_today(person, now)
+            if until is None or until < today:
                 _say(session, now, user.id, notices.away_usage(texts))
+            elif until > today + MAX_AWAY:
+                _say(session, now, user.id, notices.away_too_long(texts, today + MAX_AWAY))
             else:
                 person.away_until = until
                 _say(session, now, user.id, notices.away_until(texts, until))

@@ -362,6 +362,13 @@ def away_until(texts: Texts, day: date) -> str:
     ).format(date=isolate(texts.format_date(day)))
 
 
+def away_too_long(texts: Texts, latest: date) -> str:
+    return texts.gettext(
+        "You can be away for a year at most, so until {date} at the latest. For longer leave, "
+        "ask your coordinator."
+    ).format(date=isolate(texts.format_date(latest)))
+
+
 def away_usage(texts: Texts) -> str:
     return texts.gettext(
         "Write /away and the last day you are away, for example /away 2026-12-24. "

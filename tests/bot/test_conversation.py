@@ -194,6 +194,14 @@ async def test_away_until_a_date_holds_new_questions(
         await add_sleutelpersoon(bot, amal, WORKDAYS, languages=("ar",), domains=("post",))
         await amal.send_text("/away gisteren")
         await amal.wait_for_message(lambda m: m.text == notices.away_usage(DUTCH))
+        # A year at most: longer leave is the coordinator's to record (and far dates bounded).
+        await amal.send_text("/away 9999-12-31")
+        await amal.wait_for_message(
+            lambda m: m.text == notices.away_too_long(DUTCH, date(2027, 12, 8))
+        )
+        async with bot.services.sessions() as session:
+            person = await session.scalar(select(Sleutelpersoon))
+        assert person is not None and person.away_until is None
         await amal.send_text("/away 2026-12-09")
         await amal.wait_for_message(
             lambda m: m.text == notices.away_until(DUTCH, date(2026, 12, 9))
