@@ -45,7 +45,7 @@ from bot.handover import (
     AcceptOutcome,
     MessageContent,
     domain_keyboard,
-    emergency_keyboard,
+    send_emergency_help,
 )
 from bot.i18n import (
     DEFAULT_LOCALE,
@@ -605,7 +605,7 @@ async def answer_danger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if newcomer is None:  # erased since: help is never refused, the numbers still go
             if choice == DANGER_YES:
                 texts = services.handover.texts_for(suggest_locale(user.language_code))
-                _emergency_help(session, now, user.id, texts)
+                send_emergency_help(session, now, user.id, texts)
             return
         await services.handover.answer_danger(session, now, newcomer, choice == DANGER_YES)
     await _settle(query.edit_message_reply_markup(reply_markup=None))
@@ -900,7 +900,7 @@ async def _from_newcomer(
         if danger is Danger.URGENT:
             # To protect vital interests: the numbers at once, and whoever is on call is told,
             # with nothing about this person (nothing is kept before consent).
-            _emergency_help(session, now, user_id, texts)
+            send_emergency_help(session, now, user_id, texts)
             await handover.alert_before_consent(session, now)
         elif danger is Danger.CHECK:
             handover.ask_about_danger(session, now, newcomer, None)
@@ -909,7 +909,7 @@ async def _from_newcomer(
     conversation = await handover.open_conversation_of_newcomer(session, newcomer)
     if conversation is not None:
         if danger is Danger.URGENT:
-            _emergency_help(session, now, user_id, texts)
+            send_emergency_help(session, now, user_id, texts)
             await handover.mark_urgent(session, now, conversation.request_id)
         await handover.relay_from_newcomer(session, now, conversation, newcomer, content)
         if danger is Danger.CHECK:
@@ -931,24 +931,16 @@ async def _from_newcomer(
     request = await handover.active_request(session, newcomer)
     if request is not None:
         if danger is Danger.URGENT:
-            _emergency_help(session, now, user_id, texts)
+            send_emergency_help(session, now, user_id, texts)
             await handover.mark_urgent(session, now, request.id)
         await handover.add_to_waiting_request(session, now, newcomer, request, content)
         if danger is Danger.CHECK:
             handover.ask_about_danger(session, now, newcomer, request)
         return
     if danger is Danger.URGENT:
-        emergency = await handover.recent_emergency(session, now, newcomer)
-        if emergency is not None:
-            # More words of the same emergency: the help again, and they join the request the
-            # coordinators already have (alerted once).
-            _emergency_help(session, now, user_id, texts)
-            handover.add_message(session, now, emergency, content)
-            emergency.updated_at = now
-            return
         # Routed as an emergency: help numbers to the newcomer, the request to the
         # coordinators as urgent, never to a volunteer.
-        await handover.start_request(session, now, newcomer, content, domain="emergency")
+        await handover.emergency(session, now, newcomer, content)
         return
     if not text:
         # A photo, voice note or document without words: the newcomer chooses the domain.
@@ -992,10 +984,6 @@ async def _classify(services: Services, text: str | None) -> Classification | No
         "classified intent=%s confidence=%.2f", classification.intent, classification.confidence
     )
     return classification
-
-
-def _emergency_help(session: AsyncSession, now: datetime, chat_id: int, texts: Texts) -> None:
-    _say(session, now, chat_id, notices.emergency_help(texts), emergency_keyboard(texts))
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -135,31 +135,30 @@ class Handover:
     # --- newcomer side ---------------------------------------------------------------------
 
     async def active_request(self, session: AsyncSession, newcomer: Newcomer) -> HelpRequest | None:
-        return await session.scalar(
-            select(HelpRequest)
-            .where(
-                HelpRequest.newcomer_id == newcomer.id,
-                HelpRequest.status.in_(ACTIVE_REQUEST_STATUSES),
-            )
-            .order_by(HelpRequest.id.desc())
-            .limit(1)
+        return await _latest_request(
+            session, newcomer, HelpRequest.status.in_(ACTIVE_REQUEST_STATUSES)
         )
 
-    async def recent_emergency(
-        self, session: AsyncSession, now: datetime, newcomer: Newcomer
-    ) -> HelpRequest | None:
-        """The newcomer's emergency request that was last added to within
-        `EMERGENCY_FOLLOW_UP_WINDOW`, if any."""
-        return await session.scalar(
-            select(HelpRequest)
-            .where(
-                HelpRequest.newcomer_id == newcomer.id,
-                HelpRequest.status == RequestStatus.EMERGENCY,
-                HelpRequest.updated_at > now - EMERGENCY_FOLLOW_UP_WINDOW,
-            )
-            .order_by(HelpRequest.id.desc())
-            .limit(1)
+    async def emergency(
+        self, session: AsyncSession, now: datetime, newcomer: Newcomer, content: MessageContent
+    ) -> None:
+        """An urgent message outside a conversation: the help numbers at once. Within
+        `EMERGENCY_FOLLOW_UP_WINDOW` of the newcomer's last emergency it joins that request (its
+        coordinator was alerted once); otherwise it is a new emergency request."""
+        recent = await _latest_request(
+            session,
+            newcomer,
+            HelpRequest.status == RequestStatus.EMERGENCY,
+            HelpRequest.updated_at > now - EMERGENCY_FOLLOW_UP_WINDOW,
         )
+        if recent is None:
+            await self.start_request(session, now, newcomer, content, domain="emergency")
+            return
+        send_emergency_help(
+            session, now, newcomer.telegram_user_id, self.texts_for(newcomer.locale)
+        )
+        self.add_message(session, now, recent, content)
+        recent.updated_at = now
 
     async def open_conversation_of_newcomer(
         self, session: AsyncSession, newcomer: Newcomer
@@ -264,11 +263,7 @@ class Handover:
             # the newcomer is only invited to write any question they also have (a new one).
             await self.mark_urgent(session, now, request.id)
             request.status = RequestStatus.EMERGENCY
-            enqueue(
-                session, now, newcomer.telegram_user_id, "sendMessage",
-                {"text": notices.emergency_help(texts),
-                 "reply_markup": emergency_keyboard(texts).to_dict()},
-            )  # fmt: skip
+            send_emergency_help(session, now, newcomer.telegram_user_id, texts)
             enqueue(
                 session, now, newcomer.telegram_user_id, "sendMessage",
                 {"text": notices.after_emergency_help(texts)},
@@ -318,14 +313,8 @@ class Handover:
         request asked about urgent (before consent, the anonymous alert). No: the question goes
         on as it was. A press on an old question still answers: help is never refused."""
         texts = self.texts_for(newcomer.locale)
-        request = await session.scalar(
-            select(HelpRequest)
-            .where(
-                HelpRequest.newcomer_id == newcomer.id,
-                HelpRequest.danger_check == DangerCheck.ASKED,
-            )
-            .order_by(HelpRequest.id.desc())
-            .limit(1)
+        request = await _latest_request(
+            session, newcomer, HelpRequest.danger_check == DangerCheck.ASKED
         )
         if not in_danger:
             if request is not None:
@@ -337,11 +326,7 @@ class Handover:
                     {"text": notices.not_in_danger(texts)},
                 )  # fmt: skip
             return
-        enqueue(
-            session, now, newcomer.telegram_user_id, "sendMessage",
-            {"text": notices.emergency_help(texts),
-             "reply_markup": emergency_keyboard(texts).to_dict()},
-        )  # fmt: skip
+        send_emergency_help(session, now, newcomer.telegram_user_id, texts)
         if request is not None:
             request.danger_check = DangerCheck.YES
             await self.mark_urgent(session, now, request.id)
@@ -1108,6 +1093,27 @@ class Handover:
             conversation.feedback_pending = False
             return None
         return conversation
+
+
+async def _latest_request(
+    session: AsyncSession, newcomer: Newcomer, *conditions: ColumnElement[bool]
+) -> HelpRequest | None:
+    """The newcomer's most recent request that meets `conditions`, if any."""
+    return await session.scalar(
+        select(HelpRequest)
+        .where(HelpRequest.newcomer_id == newcomer.id, *conditions)
+        .order_by(HelpRequest.id.desc())
+        .limit(1)
+    )
+
+
+def send_emergency_help(session: AsyncSession, now: datetime, chat_id: int, texts: Texts) -> None:
+    """Where professional help is, at once and at any hour, with the 113 chat button."""
+    enqueue(
+        session, now, chat_id, "sendMessage",
+        {"text": notices.emergency_help(texts),
+         "reply_markup": emergency_keyboard(texts).to_dict()},
+    )  # fmt: skip
 
 
 def _held_for_hours(person: Sleutelpersoon, *, answers_their_action: bool) -> int | None:

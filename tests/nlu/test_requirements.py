@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from nlu.client import Classification, RasaClient
+from nlu.client import Classification
 from nlu.danger import Danger, danger_of
-from nlu.evaluate import CONCURRENT_REQUESTS, DEFAULT_THRESHOLD, macro_f1, routed_domain
+from nlu.evaluate import DEFAULT_THRESHOLD, classify_all, macro_f1, routed_domain
 from nlu.service import NLU_DIR, RasaServer
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -79,21 +79,8 @@ def bot_route(danger: Danger, classification: Classification) -> str | None:
 @pytest.fixture(scope="module")
 def readings(rasa_server: RasaServer) -> dict[str, list[Reading]]:
     texts = sorted({row["text"] for name in all_sets() for row in rows(name)})
-
-    async def classify_all() -> dict[str, Classification]:
-        client = RasaClient(rasa_server.url, timeout=30, confidence_threshold=DEFAULT_THRESHOLD)
-        limit = asyncio.Semaphore(CONCURRENT_REQUESTS)
-
-        async def one(text: str) -> Classification:
-            async with limit:
-                return await client.classify(text)
-
-        try:
-            return dict(zip(texts, await asyncio.gather(*map(one, texts)), strict=True))
-        finally:
-            await client.aclose()
-
-    classified = asyncio.run(classify_all())
+    answers = asyncio.run(classify_all(texts, rasa_server.url, DEFAULT_THRESHOLD))
+    classified = dict(zip(texts, answers, strict=True))
     result = {}
     for name in all_sets():
         result[name] = []
