@@ -15,6 +15,10 @@ Rules kept here:
   lease (`claimed_by`, `claimed_until`); the next row of that chat becomes claimable only
   once the one before it is finished or waits. So each chat is sent by one process at a
   time, in order, and no row is claimed by two processes.
+- Fenced. Every write after the claim (starting the call, finishing, holding the row back) is
+  conditional on this sender still holding the unsent row, checked by its rowcount. A sender
+  paused past its lease (SIGSTOP, a frozen VM, a long GC) while another took the row over
+  finds that out before it calls Telegram, and stops: it neither sends nor records anything.
 - Never twice, at the price of at most once in one narrow case. Telegram has no idempotency
   key: a call whose answer never arrived may or may not have been delivered. The claimant
   commits `attempt_started_at` before the call and clears it (or finishes the row) as soon as
@@ -207,14 +211,17 @@ class OutboxSender:
         *,
         limiter: SharedRateLimiter,
         lease_clock: Clock | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         """`clock` decides what is due (it may be a test's manual clock); `lease_clock` is
-        the real time that leases of this and other processes are measured in."""
+        the real time that leases of this and other processes are measured in, `lease` how
+        long a claim lasts without renewal."""
         self._sessions = sessions
         self._bot = bot
         self._clock = clock
         self._limiter = limiter
         self._lease_clock = lease_clock or SystemClock()
+        self._lease = lease
         self._identity = sender_identity()
         self._slots = asyncio.Semaphore(CONCURRENT_CHATS)
         # One turn at a time per chat in this process; a lock lives while someone holds it.
@@ -301,7 +308,7 @@ class OutboxSender:
                     _unclaimed(lease_now),
                     _sendable(self._clock.now(), chat_id),
                 )
-                .values(claimed_by=self._identity, claimed_until=lease_now + LEASE)
+                .values(claimed_by=self._identity, claimed_until=lease_now + self._lease)
                 .execution_options(synchronize_session=False)
             )
             return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
@@ -350,7 +357,9 @@ class OutboxSender:
             if not admitted:
                 await self._hold(row_id)
                 return _Step.HOLD
-        await self._start_attempt(row_id, attempts)
+        if not await self._start_attempt(row_id, attempts):
+            log.warning("outbox row %s: taken over by another sender; not sent", row_id)
+            return _Step.NOT_CLAIMED
         try:
             message_id = await self._call(method, params)
         except RetryAfter as exc:
@@ -405,19 +414,23 @@ class OutboxSender:
         opening = next_opening(schedule, now)
         return now + RECHECK_HELD if opening is None else min(opening, now + RECHECK_HELD)
 
-    async def _start_attempt(self, row_id: int, attempts: int) -> None:
+    async def _start_attempt(self, row_id: int, attempts: int) -> bool:
+        """Record that the call is about to be made; False when this sender no longer holds
+        the row (it was paused past its lease and another sender took over): then it must not
+        call."""
         lease_now = self._lease_clock.now()
         async with self._sessions.begin() as session:
-            await session.execute(
+            started = await session.execute(
                 update(models.OutboxMessage)
-                .where(models.OutboxMessage.id == row_id)
+                .where(_held_by(row_id, self._identity))
                 .values(
                     attempt_started_at=lease_now,
-                    claimed_until=lease_now + LEASE,
+                    claimed_until=lease_now + self._lease,
                     attempts=attempts,
                 )
                 .execution_options(synchronize_session=False)
             )
+            return bool(started.rowcount == 1)  # type: ignore[attr-defined]
 
     async def _hold(
         self, row_id: int, *, not_before: datetime | None = None, error: str | None = None
@@ -435,10 +448,7 @@ class OutboxSender:
         async with self._sessions.begin() as session:
             await session.execute(
                 update(models.OutboxMessage)
-                .where(
-                    models.OutboxMessage.id == row_id,
-                    models.OutboxMessage.claimed_by == self._identity,
-                )
+                .where(_held_by(row_id, self._identity))
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
@@ -453,11 +463,13 @@ class OutboxSender:
         record: tuple[str | None, int, int | None] | None = None,
     ) -> None:
         """Close the row for good with what is known of it, and (after a send) remember the
-        message id Telegram gave where later steps need it."""
+        message id Telegram gave where later steps need it. Only while this sender still holds
+        the row: one that lost it (paused past its lease) records nothing, for the sender that
+        took over has finished the row its own way."""
         async with self._sessions.begin() as session:
-            await session.execute(
+            finished = await session.execute(
                 update(models.OutboxMessage)
-                .where(models.OutboxMessage.id == row_id)
+                .where(_held_by(row_id, self._identity))
                 .values(
                     sent_at=now,
                     outcome=outcome,
@@ -468,6 +480,9 @@ class OutboxSender:
                 )
                 .execution_options(synchronize_session=False)
             )
+            if finished.rowcount != 1:  # type: ignore[attr-defined]
+                log.warning("outbox row %s: taken over by another sender; not recorded", row_id)
+                return
             if record is not None:
                 await self._record(session, *record)
 
@@ -597,6 +612,17 @@ def _first_unsent_ids(chat_id: int | None = None, *, direct_only: bool = False) 
     if chat_id is not None:
         return query.where(row.chat_id == chat_id)
     return query.group_by(row.chat_id)
+
+
+def _held_by(row_id: int, identity: str) -> Any:
+    """The fence of every write after a claim: the row is unsent and still claimed by this
+    sender. A sender paused past its lease (SIGSTOP, a frozen VM, a long GC) finds its claim
+    taken over (or the row finished) when it resumes, and its write changes nothing."""
+    return and_(
+        models.OutboxMessage.id == row_id,
+        models.OutboxMessage.claimed_by == identity,
+        models.OutboxMessage.sent_at.is_(None),
+    )
 
 
 def _unclaimed(lease_now: datetime) -> Any:

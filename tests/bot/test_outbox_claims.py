@@ -24,7 +24,7 @@ from telegram.ext import ExtBot
 from bot.clock import SystemClock
 from bot.models import OfficeWindow, OutboxMessage, OutboxOutcome, Sleutelpersoon
 from bot.outbox import LEASE, OutboxSender, enqueue, surely_not_delivered
-from bot.rate_limit import SendLimits, SharedRateLimiter, TelegramRateLimiter
+from bot.rate_limit import Priority, SendLimits, SharedRateLimiter, TelegramRateLimiter
 from bot.storage import create_engine_for, migrate, session_factory
 from sandbox import Sandbox, SimUser
 
@@ -266,6 +266,66 @@ async def test_a_sender_dying_mid_row_causes_no_resend_and_no_loss(
             assert f"outbox row {rows[0].id}" in caplog.text and "uncertain" in caplog.text
         assert "words" not in caplog.text
         assert await unfinished(sessions) == 0
+
+
+class PausingLimiter(SharedRateLimiter):
+    """Admits only when the test says so: the sender stands still between its claim and its
+    call, as a process stopped by SIGSTOP or a long GC would."""
+
+    def __init__(self, redis: Redis, key_prefix: str) -> None:
+        super().__init__(redis, key_prefix, GENEROUS)
+        self.paused = asyncio.Event()
+        self.resume = asyncio.Event()
+
+    async def admit(self, chat_id: int, priority: Priority, max_wait: float) -> bool:
+        self.paused.set()
+        await self.resume.wait()
+        return await super().admit(chat_id, priority, max_wait)
+
+
+@pytest.mark.parametrize("taker_finishes", [True, False], ids=["row-finished", "row-claimed"])
+async def test_a_sender_paused_past_its_lease_sends_nothing_and_records_nothing(
+    database_url: str, redis: Redis, redis_key_prefix: str, taker_finishes: bool
+) -> None:
+    """Sender A claims a row and stands still past its lease; B takes the row over (and has
+    sent it, or still holds it). When A resumes, its fenced writes find the claim gone: it
+    neither calls Telegram nor touches the row."""
+    migrate(database_url)
+    lease_clock = ManualClock(datetime.now(UTC))
+    limiter = SharedRateLimiter(redis, redis_key_prefix, GENEROUS)
+    pausing = PausingLimiter(redis, redis_key_prefix)
+    async with (
+        Sandbox(flood_limits=None) as sandbox,
+        sender_processes(database_url, sandbox, 2, limiter, lease_clock) as (senders, sessions),
+    ):
+        paused, taker = senders
+        paused._limiter = pausing
+        user = sandbox.add_user("Newcomer")
+        await write(sessions, user.id, "only words")
+
+        pausing_flush = asyncio.create_task(paused.flush())
+        await asyncio.wait_for(pausing.paused.wait(), 10)
+        lease_clock.advance(LEASE + timedelta(seconds=1))
+        if taker_finishes:
+            assert await taker.flush() == 1
+        else:
+            assert await taker._claim(await first_row_id(sessions), user.id)
+        async with sessions() as session:
+            before = (await session.execute(select(OutboxMessage.__table__))).all()
+
+        pausing.resume.set()
+        assert await asyncio.wait_for(pausing_flush, 10) == 0
+
+        assert texts(user) == (["only words"] if taker_finishes else [])
+        async with sessions() as session:
+            assert (await session.execute(select(OutboxMessage.__table__))).all() == before
+
+
+async def first_row_id(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        row_id = await session.scalar(select(func.min(OutboxMessage.id)))
+        assert row_id is not None
+        return int(row_id)
 
 
 def network_error_caused_by(cause: BaseException, error: NetworkError) -> NetworkError:
