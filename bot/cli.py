@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -24,6 +25,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from telegram.ext import Application
 
+from bot import handlers
 from bot.app import Dependencies, build_application, register_commands
 from bot.clock import Clock, SystemClock
 from bot.crypto import MessageCipher
@@ -32,6 +34,7 @@ from bot.dispatcher import TICK_SECONDS, run_dispatcher
 from bot.embedded_redis import EmbeddedRedis, EmbeddedRedisError, start_embedded_redis
 from bot.handover import HandoverPolicy
 from bot.i18n import load_all_texts
+from bot.inbound_limit import InboundLimiter
 from bot.inbox import DEFAULT_CLAIM, InboxProcessor
 from bot.intake import WEBHOOK_PATH, InboxStream, poll_updates, webhook_app
 from bot.models import Organisation
@@ -39,11 +42,11 @@ from bot.nlu_guard import GuardedClassifier
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.rate_limit import SendLimits, SharedRateLimiter
 from bot.rekey import reencrypt_all
-from bot.services import SERVICES_KEY
+from bot.services import SERVICES_KEY, Services
 from bot.serving import serving
 from bot.settings import BotMode, Settings, SettingsError, load_settings
 from bot.storage import create_engine_for, migrate, session_factory
-from bot.workers import StreamWorker, run_timers_when_leading, sweep_until
+from bot.workers import StreamWorker, polling_scheduler, run_timers_when_leading, sweep_until
 from dashboard import cli as dashboard_cli
 from dashboard.server import run_dashboard, running_dashboard
 from matching.office_hours import parse_weekly_hours
@@ -440,7 +443,10 @@ async def running_application(
             token, dependencies, base_url=base_url, base_file_url=base_file_url
         )
         async with application:
-            yield application, dependencies
+            try:
+                yield application, dependencies
+            finally:
+                await application.bot_data[SERVICES_KEY].outbox.settle()
 
 
 @contextlib.asynccontextmanager
@@ -460,6 +466,8 @@ def _inbox_processor(
     claim: timedelta = DEFAULT_CLAIM,
     name: str | None = None,
 ) -> InboxProcessor:
+    services = application.bot_data[SERVICES_KEY]
+    assert isinstance(services, Services)
     return InboxProcessor(
         dependencies.sessions,
         dependencies.cipher,
@@ -467,6 +475,8 @@ def _inbox_processor(
         dependencies.clock,
         name or f"{socket.gethostname()}-{os.getpid()}",
         claim,
+        inbound=InboundLimiter(dependencies.redis, dependencies.redis_key_prefix),
+        on_flood=functools.partial(handlers.tell_to_slow_down, services),
     )
 
 
@@ -524,14 +534,22 @@ async def poll_and_work(
     """Polling mode: one process fetches, stores and handles. Its claims carry a name that
     survives a restart, so what it held when it stopped is taken up again at once."""
     inbox = _inbox_processor(application, dependencies, name=f"{socket.gethostname()}-polling")
+    chats = polling_scheduler(inbox)
 
     async def handle(new: list[tuple[int, int]]) -> None:
-        await inbox.drain_all(dict.fromkeys(chat for _update, chat in new))
+        for _update, chat in new:
+            chats.submit(chat)
+        # The next batch is fetched once there is room: the queue of chats stays bounded.
+        await chats.room()
 
-    sweeping = asyncio.create_task(sweep_until(inbox, dependencies.clock, stop))
+    sweeping = asyncio.create_task(sweep_until(inbox, chats, dependencies.clock, stop))
     sessions, cipher, clock = dependencies.sessions, dependencies.cipher, dependencies.clock
-    await poll_updates(application.bot, sessions, cipher, clock, handle, stop)
-    await sweeping
+    try:
+        await poll_updates(application.bot, sessions, cipher, clock, handle, stop)
+        await sweeping
+    finally:
+        await chats.close()
+        await application.bot_data[SERVICES_KEY].outbox.settle()
 
 
 if __name__ == "__main__":

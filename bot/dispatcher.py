@@ -24,9 +24,14 @@ TICK_SECONDS = 1.0
 RETENTION_EVERY = timedelta(hours=1)
 
 
-async def tick(services: Services, retention_due: datetime | None = None) -> datetime | None:
+async def tick(
+    services: Services, retention_due: datetime | None = None, *, wait_for_sending: bool = True
+) -> datetime | None:
     """One round: fire due timers in one transaction, send what is due, and (when due) apply
-    the retention period. Returns when retention is next due."""
+    the retention period. Returns when retention is next due.
+
+    The running bot does not wait for the sending (`wait_for_sending=False`): a chat that waits
+    for Telegram's limits must not hold up the next round's timers (bot/outbox.py)."""
     now = services.clock.now()
     async with services.sessions.begin() as session:
         expired = await services.handover.expire_offers(session, now)
@@ -59,7 +64,10 @@ async def tick(services: Services, retention_due: datetime | None = None) -> dat
             forgotten.stream_entries,
             forgotten.keys,
         )
-    await services.outbox.flush()
+    if wait_for_sending:
+        await services.outbox.flush()
+    else:
+        services.outbox.send_soon(await services.outbox.due_chats())
     return retention_due
 
 
@@ -70,7 +78,7 @@ async def run_dispatcher(
     retention_due: datetime | None = None
     while not stop.is_set():
         try:
-            retention_due = await tick(services, retention_due)
+            retention_due = await tick(services, retention_due, wait_for_sending=False)
         except Exception:
             log.exception("dispatcher tick failed")
         try:

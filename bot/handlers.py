@@ -55,6 +55,7 @@ from bot.i18n import (
     isolate,
     suggest_locale,
 )
+from bot.inbox import ClaimLost
 from bot.models import (
     Conversation,
     HelpRequest,
@@ -92,7 +93,9 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None
 
 
 def sends_outbox(handler: Handler) -> Handler:
-    """After the handler's transaction, send what it wrote to the outbox, however it ended."""
+    """After the handler's transaction, have what it wrote to the outbox sent, however it
+    ended; in the background, so the next update is handled while Telegram's limits are
+    waited for."""
 
     @functools.wraps(handler)
     async def handle_then_send(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -103,7 +106,7 @@ def sends_outbox(handler: Handler) -> Handler:
             try:
                 await handler(update, context)
             finally:
-                await services_of(context).outbox.flush(written)
+                services_of(context).outbox.send_soon(written)
 
     return handle_then_send
 
@@ -987,7 +990,12 @@ async def _classify(services: Services, text: str | None) -> Classification | No
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure without message content and apologise to the user."""
+    """Log the failure without message content and apologise to the user; unless this worker
+    merely lost the update to another one, which handles it: nothing went wrong for the user,
+    and an apology would only make them send it twice."""
+    if isinstance(context.error, ClaimLost):
+        log.warning("update handling given up: %s", context.error)
+        return
     log.error("update handling failed: %s", type(context.error).__name__, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_user is None:
         return
@@ -1003,6 +1011,19 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
         )
     except Exception:  # the apology is best effort: the original error is already logged
         log.exception("could not apologise after an error")
+
+
+async def tell_to_slow_down(services: Services, update: Update) -> None:
+    """The inbound limit held this user's updates back (bot/inbound_limit.py): say once, in
+    their language, that nothing is lost, and where help is if it cannot wait."""
+    user = update.effective_user
+    if user is None:
+        return
+    with outbox.collecting_chats() as written:
+        async with services.sessions.begin() as session:
+            texts = services.handover.texts_for(await _locale_of(session, user))
+            _say(session, services.clock.now(), user.id, notices.one_by_one(texts))
+    services.outbox.send_soon(written)
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -24,6 +24,10 @@ Rules kept here:
   the outbox rows written in it are sent by the next outbox flush. Only what a handler does
   outside its transaction may happen twice or not at all: answering a button press (Telegram
   ignores a second answer) and removing the pressed message's buttons.
+- Fair to the others. Before each update is handled, its chat takes a turn from the inbound
+  limit (bot/inbound_limit.py). Over it, the update is released unhandled and the drain
+  returns `Deferred`: the chat is handled again when the limit allows, and the user is told
+  once per flood that everything is kept and handled in order.
 - A handler that raises is not retried (the error handler asks the user to send again), and an
   update that cannot be read at all (its key dropped) is skipped with an error in the log, so
   a poisonous update cannot block its chat forever.
@@ -35,13 +39,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, cast
 
+from redis.exceptions import RedisError
 from sqlalchemy import CursorResult, delete, event, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -52,6 +57,7 @@ from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.crypto import CipherError, MessageCipher
+from bot.inbound_limit import InboundLimiter, Turn
 from bot.models import InboxUpdate
 
 log = logging.getLogger(__name__)
@@ -62,6 +68,13 @@ KEEP_HANDLED = timedelta(days=2)
 NO_CHAT = 0
 # What reading JSON that is not a well-formed update raises (json, PTB's de_json).
 MALFORMED = (ValueError, TypeError, KeyError, AttributeError)
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """The chat's inbound limit stopped its drain: drain it again after `seconds`."""
+
+    seconds: float
 
 
 class ClaimLost(Exception):
@@ -215,18 +228,25 @@ class InboxProcessor:
         clock: Clock,
         worker: str,
         claim: timedelta = DEFAULT_CLAIM,
+        *,
+        inbound: InboundLimiter | None = None,
+        on_flood: Callable[[Update], Awaitable[None]] | None = None,
     ) -> None:
+        """`inbound` limits how fast one chat is handled (None: as fast as it comes);
+        `on_flood` tells the sender of an update that the limit held back."""
         self._sessions = sessions
         self._cipher = cipher
         self._application = application
         self._clock = clock
         self.worker = worker
         self.claim = claim
+        self._inbound = inbound
+        self._on_flood = on_flood
         _install_commit_hooks()
 
-    async def drain(self, chat_id: int) -> int | Busy:
-        """Handle the chat's unhandled updates in order; how many, or Busy if another worker
-        holds the chat."""
+    async def drain(self, chat_id: int) -> int | Busy | Deferred:
+        """Handle the chat's unhandled updates in order; how many, Busy if another worker
+        holds the chat, or Deferred when the chat's inbound limit stops it."""
         handled = 0
         while True:
             claimed = await self._claim_oldest(chat_id)
@@ -234,17 +254,14 @@ class InboxProcessor:
                 return handled
             if isinstance(claimed, Busy):
                 return claimed if handled == 0 else handled
+            turn = await self._take_turn(chat_id)
+            if not turn.allowed:
+                await self._release(claimed.update_id)
+                if turn.first_refusal:
+                    await self._tell_flood(claimed)
+                return Deferred(turn.wait_seconds)
             await self._handle(claimed)
             handled += 1
-
-    async def drain_all(self, chats: Iterable[int]) -> int:
-        """Drain each chat in turn; how many updates were handled."""
-        total = 0
-        for chat_id in chats:
-            outcome = await self.drain(chat_id)
-            if not isinstance(outcome, Busy):
-                total += outcome
-        return total
 
     async def chats_needing_work(self, received_before: datetime) -> list[int]:
         """Chats with an update received before then that nobody holds: missed or orphaned."""
@@ -297,11 +314,48 @@ class InboxProcessor:
             assert row.payload_encrypted is not None  # erased only when handled
             return Claimed(row.update_id, row.payload_encrypted)
 
+    async def _take_turn(self, chat_id: int) -> Turn:
+        if self._inbound is None:
+            return Turn(0.0, first_refusal=False)
+        try:
+            return await self._inbound.take(chat_id)
+        except (RedisError, OSError) as exc:  # without Redis, no limit rather than no bot
+            log.warning("inbound limit unavailable: %s", type(exc).__name__)
+            return Turn(0.0, first_refusal=False)
+
+    async def _release(self, update_id: int) -> None:
+        """Give an update back unhandled, for this or another worker to take later."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(InboxUpdate)
+                .where(
+                    InboxUpdate.update_id == update_id,
+                    InboxUpdate.claimed_by == self.worker,
+                    InboxUpdate.handled_at.is_(None),
+                )
+                .values(claimed_by=None, claim_expires_at=None, attempts=InboxUpdate.attempts - 1)
+            )
+
+    async def _tell_flood(self, claimed: Claimed) -> None:
+        if self._on_flood is None:
+            return
+        try:
+            update = self._read(claimed)
+        except (CipherError, *MALFORMED):
+            return  # skipped with an error in the log when its turn comes
+        try:
+            await self._on_flood(update)
+        except Exception:  # best effort: the updates are kept and handled all the same
+            log.exception("could not tell chat about the inbound limit")
+
+    def _read(self, claimed: Claimed) -> Update:
+        return Update.de_json(
+            json.loads(self._cipher.decrypt(claimed.payload_encrypted)), self._application.bot
+        )
+
     async def _handle(self, claimed: Claimed) -> None:
         try:
-            update = Update.de_json(
-                json.loads(self._cipher.decrypt(claimed.payload_encrypted)), self._application.bot
-            )
+            update = self._read(claimed)
         except (CipherError, *MALFORMED):
             # Its key was dropped, or it is not a well-formed update: no worker ever could
             # handle it, so it must not hold up its chat.

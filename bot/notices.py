@@ -234,6 +234,14 @@ def not_understood_command(texts: Texts) -> str:
     return texts.gettext("This button is no longer valid.")
 
 
+def one_by_one(texts: Texts) -> str:
+    """Told once per flood (bot/inbound_limit.py): nothing is lost, and 112 does not wait."""
+    return texts.gettext(
+        "You are sending messages faster than I can pass them on. Nothing is lost: I handle "
+        "them one by one, in order. In danger right now? Call {emergency}."
+    ).format(emergency=isolate(EMERGENCY_NUMBER))
+
+
 def edits_not_passed_on(texts: Texts) -> str:
     return texts.gettext(
         "Changes to a message you already sent are not passed on. "

@@ -29,6 +29,10 @@ Rules kept here:
   that prove nothing was delivered (429 with retry_after, a connection never made, an HTTP
   error status) are retried.
 - A row is finished (`sent_at`, `outcome`) in its own transaction right after the answer.
+- Nobody waits for sending. Handlers and the timers hand the chats they wrote to over to
+  `send_soon`, which sends each chat in a task of its own: a chat that waits for Telegram's
+  per-chat limit (a flood relayed to one sleutelpersoon) holds up neither the handling of
+  other updates nor other chats' messages.
 """
 
 from __future__ import annotations
@@ -70,8 +74,10 @@ from matching.office_hours import is_within, next_opening
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
-# Chats sent to at the same time by one flush; each chat itself goes strictly one by one.
-CONCURRENT_CHATS = 8
+# Chats sent to at the same time by this process; each chat itself goes strictly one by one.
+# A chat waiting for its per-chat limit holds a place, so there are a few more than flooded
+# chats can be expected at once.
+CONCURRENT_CHATS = 12
 MAX_BACKOFF = timedelta(minutes=5)
 # A row that waits for its recipient's hours is looked at again when they open or after this,
 # whichever comes first: a schedule changed meanwhile (/away off, new hours, leave withdrawn)
@@ -224,10 +230,43 @@ class OutboxSender:
         self._lease = lease
         self._identity = sender_identity()
         self._slots = asyncio.Semaphore(CONCURRENT_CHATS)
+        self._sending: dict[int, asyncio.Task[None]] = {}
+        self._send_again: set[int] = set()
         # One turn at a time per chat in this process; a lock lives while someone holds it.
         self._chat_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+
+    def send_soon(self, chats: Collection[int]) -> None:
+        """Send what is due for these chats, in the background (the rule above). A chat that
+        is being sent to already is looked at once more when that ends, so a row written
+        meanwhile is not left for the next tick."""
+        for chat_id in chats:
+            if chat_id in self._sending:
+                self._send_again.add(chat_id)
+            else:
+                self._sending[chat_id] = asyncio.create_task(self._send_chat(chat_id))
+
+    async def due_chats(self) -> list[int]:
+        """The chats with a row that may be sent now."""
+        return list(dict.fromkeys(head.chat_id for head in await self._due_heads(None)))
+
+    async def settle(self) -> None:
+        """Wait for the background sending `send_soon` started (before a process stops)."""
+        while self._sending:
+            await asyncio.wait(list(self._sending.values()))
+
+    async def _send_chat(self, chat_id: int) -> None:
+        try:
+            again = True
+            while again:
+                self._send_again.discard(chat_id)
+                await self.flush([chat_id])
+                again = chat_id in self._send_again
+        except Exception as exc:  # the rows stay in the outbox: the next tick sends them
+            log.warning("sending to a chat failed: %s", type(exc).__name__)
+        finally:
+            del self._sending[chat_id]
 
     async def flush(self, chats: Collection[int] | None = None) -> int:
         """Send every row that is due now, of `chats` (of every chat when None), and whose chat

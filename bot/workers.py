@@ -7,7 +7,11 @@ Rules kept here:
   is acknowledged as well.
 - A worker that dies leaves its entries pending; once they have been idle longer than a claim
   lasts, another worker takes them over (XAUTOCLAIM) and drains those chats. By then the dead
-  worker's claims in the database have run out too.
+  worker's claims in the database have run out too. A live worker renews (XCLAIM) the entries
+  that wait in its own queue, so a backlog is never taken over from under it.
+- Chats are drained side by side, each by one task at a time (bot/scheduling.py): a flood from
+  one chat takes one place, and the reading goes on while fewer than `MAX_CHATS_IN_FLIGHT`
+  chats are queued, however many entries one of them has.
 - Per-conversation order comes from the database, not from the stream: whoever holds a chat
   handles its updates in update_id order, whatever order the entries arrived in.
 - The stream is a shortcut: every so often a worker also sweeps the database for chats with
@@ -21,8 +25,9 @@ Rules kept here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import weakref
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
@@ -33,14 +38,15 @@ from bot.clock import Clock
 from bot.dispatcher import tick
 from bot.inbox import InboxProcessor
 from bot.intake import InboxStream
+from bot.scheduling import ChatScheduler
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-# Chats one worker drains side by side (each holds a database connection while it works).
+# Chats one process drains side by side (each holds a database connection while it works).
 CONCURRENT_CHATS = 4
-# Entries read but not yet acknowledged by this worker, at the most.
-MAX_IN_FLIGHT = 32
+# Chats queued or being drained in one process, at the most; reading waits beyond it.
+MAX_CHATS_IN_FLIGHT = 64
 # Pending entries of dead workers taken over at once.
 RECLAIM_COUNT = 32
 READ_BLOCK_MILLISECONDS = 1000
@@ -76,19 +82,19 @@ class StreamWorker:
         self._clock = clock
         self.consumer = inbox.worker
         self.claim = inbox.claim
-        self._draining = asyncio.Semaphore(CONCURRENT_CHATS)
-        # One drain of a chat at a time in this process; a lock lives while someone holds it.
-        self._chat_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
+        self._chats = ChatScheduler(
+            inbox.drain,
+            concurrency=CONCURRENT_CHATS,
+            max_chats=MAX_CHATS_IN_FLIGHT,
+            acknowledge=self._acknowledge,
         )
-        self._in_flight: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Read, reclaim, sweep and handle until `stop`; failures are retried with backoff.
-        On stop, what is being handled is finished first."""
+        """Read, reclaim, renew, sweep and handle until `stop`; failures are retried with
+        backoff. On stop, what is being handled is finished first."""
         backoff = 1.0
         group_ready = False
-        sweep_due = reclaim_due = self._clock.now()
+        sweep_due = reclaim_due = renew_due = self._clock.now()
         while not stop.is_set():
             try:
                 if not group_ready:
@@ -98,12 +104,15 @@ class StreamWorker:
                 if now >= reclaim_due:
                     self._start(await self._reclaim())
                     reclaim_due = now + self.claim / 2
+                if now >= renew_due:
+                    await self._renew_queued()
+                    renew_due = now + self.claim / 3
                 if now >= sweep_due:
                     await self._sweep()
                     sweep_due = now + SWEEP_EVERY
-                room = MAX_IN_FLIGHT - len(self._in_flight)
+                room = MAX_CHATS_IN_FLIGHT - self._chats.chats()
                 if room <= 0:
-                    await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    await _unless_stopped(self._chats.room(), stop, self.claim / 3)
                     continue
                 self._start(await self._read(room))
             except (RedisError, SQLAlchemyError, OSError) as exc:
@@ -116,40 +125,33 @@ class StreamWorker:
                     backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
             backoff = 1.0
-        if self._in_flight:
-            await asyncio.wait(self._in_flight)
+        await self._chats.close()
 
     def _start(self, entries: list[Entry]) -> None:
         for entry_id, fields in entries:
-            self._spawn(int(fields[b"chat_id"]), entry_id)
+            self._chats.submit(int(fields[b"chat_id"]), entry_id)
 
-    def _spawn(self, chat_id: int, entry_id: bytes | None) -> None:
-        task = asyncio.create_task(self._drain(chat_id, entry_id))
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+    async def _acknowledge(self, entry_ids: list[bytes]) -> None:
+        await self._stream.redis.xack(self._stream.name, self._stream.group, *entry_ids)
 
-    async def _drain(self, chat_id: int, entry_id: bytes | None) -> None:
-        """Drain the chat, then acknowledge the entry; on failure the entry stays pending and
-        is taken over once it has been idle for a claim's length."""
-        turn = self._chat_turns.setdefault(chat_id, asyncio.Lock())
-        try:
-            async with turn, self._draining:
-                await self._inbox.drain(chat_id)
-            if entry_id is not None:
-                await self._stream.redis.xack(self._stream.name, self._stream.group, entry_id)
-        except (RedisError, SQLAlchemyError, OSError) as exc:
-            log.warning("worker %s: chat not drained: %s", self.consumer, type(exc).__name__)
-        except Exception:  # a bug: logged; the entry stays pending and is tried again later
-            log.exception("worker %s: chat not drained", self.consumer)
+    async def _renew_queued(self) -> None:
+        """Reset the idle time of the entries waiting in this worker's queue, so that no
+        other worker takes them over while this one is alive and will handle them."""
+        # Typed as redis-py asks; entry ids are bytes.
+        queued: list[int | bytes | str | memoryview[int]] = [*self._chats.tokens()]
+        if queued:
+            await self._stream.redis.xclaim(
+                self._stream.name,
+                self._stream.group,
+                self.consumer,
+                min_idle_time=0,
+                message_ids=queued,
+                justid=True,
+            )
 
     async def _sweep(self) -> None:
         """Drain chats with updates nobody holds that arrived more than a claim ago; purge."""
-        stale = self._clock.now() - self.claim
-        for chat_id in await self._inbox.chats_needing_work(stale):
-            self._spawn(chat_id, None)
-        purged = await self._inbox.purge()
-        if purged:
-            log.info("purged %d handled updates", purged)
+        await sweep(self._inbox, self._chats, self._clock)
 
     async def _ensure_group(self) -> None:
         """Create the group (and stream) once; an existing group is kept as it is."""
@@ -184,27 +186,58 @@ class StreamWorker:
         return entries
 
 
-async def sweep(inbox: InboxProcessor, clock: Clock) -> None:
-    """Handle updates nobody holds that arrived more than a claim ago; purge old rows."""
-    handled = await inbox.drain_all(await inbox.chats_needing_work(clock.now() - inbox.claim))
+def polling_scheduler(inbox: InboxProcessor) -> ChatScheduler:
+    """The chats of the single process of polling mode, handled as a stream worker's are."""
+    return ChatScheduler(inbox.drain, concurrency=CONCURRENT_CHATS, max_chats=MAX_CHATS_IN_FLIGHT)
+
+
+async def sweep(inbox: InboxProcessor, chats: ChatScheduler, clock: Clock) -> None:
+    """Queue chats with updates nobody holds that arrived more than a claim ago (those this
+    process has queued are left to their turn); purge old rows."""
+    stale = [
+        chat_id
+        for chat_id in await inbox.chats_needing_work(clock.now() - inbox.claim)
+        if not chats.holds(chat_id)
+    ]
+    for chat_id in stale:
+        chats.submit(chat_id)
     purged = await inbox.purge()
-    if handled or purged:
-        log.info("sweep: %d updates handled, %d old rows purged", handled, purged)
+    if stale or purged:
+        log.info("sweep: %d chats queued, %d old rows purged", len(stale), purged)
 
 
 async def sweep_until(
-    inbox: InboxProcessor, clock: Clock, stop: asyncio.Event, every: timedelta = SWEEP_EVERY
+    inbox: InboxProcessor,
+    chats: ChatScheduler,
+    clock: Clock,
+    stop: asyncio.Event,
+    every: timedelta = SWEEP_EVERY,
 ) -> None:
     """Sweep now and then every `every` until `stop` (the single process of polling mode)."""
     while not stop.is_set():
         try:
-            await sweep(inbox, clock)
+            await sweep(inbox, chats, clock)
         except (SQLAlchemyError, OSError) as exc:
             log.warning("sweep failed: %s", type(exc).__name__)
         try:
             await asyncio.wait_for(stop.wait(), every.total_seconds())
         except TimeoutError:
             continue
+
+
+async def _unless_stopped(
+    waiting: Awaitable[None], stop: asyncio.Event, at_most: timedelta
+) -> None:
+    """Wait for `waiting`, but no longer than `at_most` and not past `stop`."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(at_most.total_seconds()):
+            stopping = asyncio.ensure_future(stop.wait())
+            waited = asyncio.ensure_future(waiting)
+            try:
+                await asyncio.wait({stopping, waited}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+                waited.cancel()
 
 
 async def run_timers_when_leading(
@@ -228,7 +261,7 @@ async def run_timers_when_leading(
                 leading = bool(held)
                 log.info("%s %s the timers", holder, "runs" if leading else "no longer runs")
             if leading:
-                retention_due = await tick(services, retention_due)
+                retention_due = await tick(services, retention_due, wait_for_sending=False)
         except Exception:  # a failing tick is logged and retried, never fatal
             log.exception("timer tick failed")
         try:
