@@ -32,6 +32,8 @@ from redis.asyncio import Redis
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.inbound_limit import inbound_key
+
 # Methods that put a new message in a chat: what Telegram's flood limits count.
 SENDING_METHODS = frozenset(
     {
@@ -163,9 +165,14 @@ def _keys_of(key_prefix: str) -> _Keys:
 
 
 async def forget_chats(redis: Redis, key_prefix: str, chats: set[int]) -> int:
-    """Delete what the flood limits keep about these chats (erasure); how many were removed."""
+    """Delete what the flood limits (outbound and inbound) keep about these chats (erasure);
+    how many were removed."""
     keys = _keys_of(key_prefix)
-    per_chat = [key for chat in chats for key in (keys.sent(chat), keys.paused(chat))]
+    per_chat = [
+        key
+        for chat in chats
+        for key in (keys.sent(chat), keys.paused(chat), inbound_key(key_prefix, chat))
+    ]
     removed = int(await redis.delete(*per_chat))
     removed += int(await redis.zrem(keys.refused, *[str(chat) for chat in chats]))
     return removed

@@ -248,7 +248,11 @@ async def traces_of(
         for entry_id, fields in await redis.xrange(stream.name)
         if fields[b"chat_id"] == str(chat).encode()
     ]
-    keys = await redis.exists(f"{prefix}ratelimit:sent:{chat}", f"{prefix}ratelimit:paused:{chat}")
+    keys = await redis.exists(
+        f"{prefix}ratelimit:sent:{chat}",
+        f"{prefix}ratelimit:paused:{chat}",
+        f"{prefix}ratelimit:inbound:{chat}",
+    )
     keys += await redis.zscore(f"{prefix}ratelimit:refused", str(chat)) is not None
     return ChatTraces(outbox or 0, inbox or 0, relays or 0, len(entries), keys)
 
