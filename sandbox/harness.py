@@ -93,6 +93,8 @@ class Sandbox:
         self._world_file = WorldFile(state_path) if state_path is not None else None
         if self._world_file is not None:
             self._world_file.load_into(self.world)
+        # The world as the file holds it; any change after this is to be saved.
+        self._loaded_version = self.world.changes.version
         self._saving: asyncio.Task[None] | None = None
         self.server = SandboxServer(self.world, webhook_retry_delay=webhook_retry_delay)
         self._requested_port = port
@@ -149,7 +151,7 @@ class Sandbox:
         """Save the world a moment after it changes. Saving runs in the event loop, between
         changes, so every file is a consistent world; cancelling this task never cuts a write."""
         changes = self.world.changes
-        saved_version = changes.version
+        saved_version = self._loaded_version
         while not changes.closed:
             if changes.version == saved_version:
                 await changes.wait(_SAVER_IDLE_SECONDS)

@@ -8,10 +8,13 @@ next user, update and file ids. Not kept: the request log, button presses (answe
 before a restart fails, as an old callback query does on Telegram), and the webhook and
 ``allowed_updates``, which a bot sets again when it starts.
 
-The rules that keep a bot's stored data safe: update ids and user ids are never given out
-twice. A loaded world continues its counters; a world without a usable file (the first run, or
-an unreadable file, which is set aside) starts both at the wall clock in milliseconds, above
-any id an earlier world gave out unless it gave out more than a thousand a second.
+The rule that keeps a bot's stored data safe: update ids and user ids are never given out
+twice, or the bot would ignore updates it thinks it handled and mistake new users for old ones.
+So on every start both counters continue from the larger of the saved counter and the wall
+clock in milliseconds. The clock covers what no file holds: ids a killed run gave out after its
+last save, and the ids of an earlier world whose file was unreadable (it is set aside) or that
+predates the file. It stays ahead of them unless a world gave out more than a thousand ids a
+second on average since it started counting.
 """
 
 from __future__ import annotations
@@ -65,13 +68,16 @@ class WorldFile:
         self._written: bytes | None = None
 
     def load_into(self, world: World) -> None:
-        """Restore the saved world into the new ``world``. Without a usable file, start its ids
-        from the wall clock; an unreadable file is renamed, with a warning, and never stops
-        the sandbox."""
+        """Restore the saved world into the new ``world``, and move its id counters past the
+        wall clock (the module's rule). An unreadable file is renamed, with a warning, and
+        never stops the sandbox: it starts with a fresh world."""
+        self._restore(world)
+        _skip_ids_given_out_unsaved(world)
+
+    def _restore(self, world: World) -> None:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            _start_ids_from_wall_clock(world)
             return
         except OSError as error:
             problem = str(error)
@@ -84,7 +90,6 @@ class WorldFile:
                 self._written = raw
                 return
         self._set_aside(problem)
-        _start_ids_from_wall_clock(world)
 
     def save(self, world: World) -> None:
         """Write the world if it changed: to a temporary file that then replaces the old one,
@@ -195,7 +200,7 @@ class _SavedWorld:
         world.next_file_number = self.next_file_number
 
 
-def _start_ids_from_wall_clock(world: World) -> None:
+def _skip_ids_given_out_unsaved(world: World) -> None:
     milliseconds = time.time_ns() // 1_000_000
     world.next_update_id = max(world.next_update_id, milliseconds)
     world.next_user_id = max(world.next_user_id, milliseconds)
