@@ -58,6 +58,8 @@ log = logging.getLogger("sleutelbrug")
 
 # Only the local sandbox accepts this token; Telegram would refuse it.
 SANDBOX_TOKEN = "123456789:SANDBOX-local-token-not-for-telegram"  # noqa: S105
+# The no-token run's sandbox world (users, chats, id counters), in DATA_DIR.
+SANDBOX_WORLD_FILE = "sandbox-world.json"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,6 +295,10 @@ async def run_everything(settings: Settings, stop: asyncio.Event) -> None:
             flood_limits=FloodLimits(enabled=True),
             host=settings.sandbox_host,
             port=settings.sandbox_port,
+            # The bot's database outlives a run, so the sandbox must too: a restarted world
+            # would reuse update ids (ignored as already handled) and user ids (whose
+            # newcomer records, consent included, a new user would inherit).
+            state_path=settings.data_dir / SANDBOX_WORLD_FILE,
         ) as sandbox:
             engine = create_engine_for(settings.effective_database_url)
             try:

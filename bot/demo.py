@@ -1,8 +1,10 @@
 """Demo sleutelpersonen for the no-token run, so that a first-time user sees a whole handover.
 
 Only ever used with the sandbox Telegram: the simulated users exist only there. The sandbox
-numbers its users from the same start on every run, so the profiles stored in the data folder
-keep matching them; they are created once and left as they are after that.
+keeps its world in the data folder, so each demo user is created once and found again by name
+on later runs, like the profile played by that user. Only a new sandbox world (the first run
+with one, or a world file set aside as unreadable) gives the demo users new ids: their profiles
+from before are then handed to the new users, so that no offer goes to a user who is gone.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import Sleutelpersoon
-from bot.profiles import NewProfile, create_sleutelpersoon
+from bot.profiles import NewProfile, connect_to_telegram_user, create_sleutelpersoon
 from matching.office_hours import parse_weekly_hours
 from sandbox import Sandbox
 
@@ -37,12 +39,17 @@ async def seed_demo_sleutelpersonen(
     async with sessions.begin() as session:
         for name, locale, languages, gender in DEMO_PEOPLE:
             label = f"{name} (sleutelpersoon)"
-            user = sandbox.add_user(label, locale)
+            user = sandbox.find_user(label) or sandbox.add_user(label, locale)
             names.append(label)
-            known = await session.scalar(
-                select(Sleutelpersoon.id).where(Sleutelpersoon.telegram_user_id == user.id)
+            profile = await session.scalar(
+                select(Sleutelpersoon).where(
+                    Sleutelpersoon.organisation == DEMO_ORGANISATION,
+                    Sleutelpersoon.display_name == name,
+                )
             )
-            if known is not None:
+            if profile is not None:
+                if profile.telegram_user_id != user.id:
+                    connect_to_telegram_user(session, now, profile, user.id)
                 continue
             create_sleutelpersoon(
                 session,

@@ -111,8 +111,16 @@ def create_sleutelpersoon(
     session.add(person)
     if profile.telegram_user_id is None:
         return person, issue_invite(person, now)
-    # Connected at once (command line, demo): their own commands in their menu, as an invite
-    # accepted in the bot would set it.
-    commands = notices.sleutelpersoon_commands(texts_of(profile.locale))
-    set_command_menu(session, now, profile.telegram_user_id, commands)
+    # Connected at once (command line, demo).
+    connect_to_telegram_user(session, now, person, profile.telegram_user_id)
     return person, None
+
+
+def connect_to_telegram_user(
+    session: AsyncSession, now: datetime, person: Sleutelpersoon, telegram_user_id: int
+) -> None:
+    """Let this Telegram user play the profile, with the sleutelpersoon's commands in their
+    menu, as an invite accepted in the bot would set it."""
+    person.telegram_user_id = telegram_user_id
+    commands = notices.sleutelpersoon_commands(texts_of(person.locale))
+    set_command_menu(session, now, telegram_user_id, commands)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 
 from sandbox.harness import DEFAULT_TOKEN, Sandbox
 from sandbox.state import FloodLimits
@@ -30,6 +31,12 @@ def _arguments() -> argparse.Namespace:
         default=1.0,
         help="seconds between webhook delivery attempts after a failure",
     )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="keep users, chats and id counters in FILE across restarts (in memory without it)",
+    )
     return parser.parse_args()
 
 
@@ -41,6 +48,7 @@ async def _serve(arguments: argparse.Namespace) -> None:
         port=arguments.port,
         webhook_retry_delay=arguments.webhook_retry_delay,
         handle_signals=True,
+        state_path=arguments.state,
     )
     await sandbox.start()
     print(f"Chat page:    {sandbox.page_url}")

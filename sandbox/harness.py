@@ -20,10 +20,12 @@ import socket
 import threading
 from collections.abc import Callable, Generator
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 
+from sandbox.persistence import WorldFile
 from sandbox.server import SandboxServer
 from sandbox.state import (
     CallbackQueryRecord,
@@ -41,6 +43,11 @@ DEFAULT_TOKEN = "123456:SANDBOX-TOKEN"  # noqa: S105 - the fake server's well-kn
 _STARTUP_TIMEOUT_SECONDS = 10.0
 _SHUTDOWN_TIMEOUT_SECONDS = 10.0
 _RECHECK_SECONDS = 0.02
+# A persistent sandbox writes its world at most this often: one write covers a burst of
+# changes (a long poll alone changes the world several times a second).
+SAVE_DELAY_SECONDS = 1.0
+# How long the saver sleeps without changes before looking again; any change wakes it earlier.
+_SAVER_IDLE_SECONDS = 3600.0
 
 MessagePredicate = Callable[[ChatMessage], bool]
 
@@ -68,10 +75,12 @@ class Sandbox:
         bot_username: str = "SleutelbrugSandboxBot",
         webhook_retry_delay: float = 1.0,
         handle_signals: bool = False,
+        state_path: Path | None = None,
     ) -> None:
         """``flood_limits=None`` disables flood control; ``clock`` dates messages (UTC now by
         default); ``port=0`` picks a free port; ``handle_signals`` lets Ctrl-C stop the server
-        (for standalone use)."""
+        (for standalone use); ``state_path`` keeps the world (users, chats, id counters) in that
+        file across restarts (see ``sandbox/persistence.py``), in memory only without it."""
         self.token = token
         self.host = host
         self.world = World(
@@ -81,6 +90,12 @@ class Sandbox:
             clock=clock,
             flood_limits=flood_limits,
         )
+        self._world_file = WorldFile(state_path) if state_path is not None else None
+        if self._world_file is not None:
+            self._world_file.load_into(self.world)
+        # The world as the file holds it; any change after this is to be saved.
+        self._loaded_version = self.world.changes.version
+        self._saving: asyncio.Task[None] | None = None
         self.server = SandboxServer(self.world, webhook_retry_delay=webhook_retry_delay)
         self._requested_port = port
         self._handle_signals = handle_signals
@@ -128,7 +143,22 @@ class Sandbox:
         self._uvicorn = server_class(config)
         self._serving = asyncio.create_task(self._uvicorn.serve(sockets=[listener]))
         await self._wait_until_started()
+        if self._world_file is not None:
+            self._saving = asyncio.create_task(self._save_changes(self._world_file))
         logger.info("Sandbox Bot API listening on %s", self.url)
+
+    async def _save_changes(self, world_file: WorldFile) -> None:
+        """Save the world a moment after it changes. Saving runs in the event loop, between
+        changes, so every file is a consistent world; cancelling this task never cuts a write."""
+        changes = self.world.changes
+        saved_version = self._loaded_version
+        while not changes.closed:
+            if changes.version == saved_version:
+                await changes.wait(_SAVER_IDLE_SECONDS)
+                continue
+            await asyncio.sleep(SAVE_DELAY_SECONDS)
+            saved_version = changes.version
+            world_file.save(self.world)
 
     async def _wait_until_started(self) -> None:
         assert self._uvicorn is not None and self._serving is not None
@@ -155,6 +185,14 @@ class Sandbox:
             if self._socket is not None:
                 self._socket.close()
                 self._socket = None
+            if self._saving is not None:
+                self._saving.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._saving
+                self._saving = None
+            # Whatever changed since the last save, including during the shutdown.
+            if self._world_file is not None:
+                self._world_file.save(self.world)
 
     async def serve_until_stopped(self) -> None:
         """Wait until the server stops (e.g. Ctrl-C with ``handle_signals=True``)."""
@@ -222,6 +260,14 @@ class Sandbox:
         if user_id not in self._users:
             self._users[user_id] = SimUser(self, self.world.user(user_id))
         return self._users[user_id]
+
+    def find_user(self, first_name: str) -> SimUser | None:
+        """The first simulated user with this first name, e.g. one a persistent sandbox kept
+        from an earlier run."""
+        for profile in self.world.users.values():
+            if profile.first_name == first_name:
+                return self.user(profile.id)
+        return None
 
     def file_bytes(self, file_id: str) -> bytes:
         """The content of a file the sandbox holds, e.g. a photo the bot sent."""

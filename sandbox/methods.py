@@ -78,9 +78,6 @@ class BotMethods:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self.bot_profile_texts: dict[tuple[str, str], str] = {}
-        self.commands: dict[tuple[str, str], list[JsonObject]] = {}
-        self.menu_buttons: dict[int, JsonObject] = {}
         self._handlers: dict[str, Callable[[Params], Any]] = {
             "getMe": self.get_me,
             "logOut": self.always_true,
@@ -141,15 +138,15 @@ class BotMethods:
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(command["description"]) <= MAX_BOT_COMMAND_DESCRIPTION:
                 raise bad_request("command description must be non-empty")
-        self.commands[self._commands_key(params)] = params["commands"]
+        self.world.bot_commands[self._commands_key(params)] = params["commands"]
         self.world.changes.notify()
         return True
 
     def get_my_commands(self, params: Params) -> list[JsonObject]:
-        return self.commands.get(self._commands_key(params), [])
+        return self.world.bot_commands.get(self._commands_key(params), [])
 
     def delete_my_commands(self, params: Params) -> bool:
-        self.commands.pop(self._commands_key(params), None)
+        self.world.bot_commands.pop(self._commands_key(params), None)
         self.world.changes.notify()
         return True
 
@@ -169,23 +166,26 @@ class BotMethods:
         for scope in scopes:
             scope_key = json.dumps(scope, sort_keys=True)
             for language_code in (language, ""):
-                commands = self.commands.get((scope_key, language_code))
+                commands = self.world.bot_commands.get((scope_key, language_code))
                 if commands:
                     return commands
         return []
 
     def set_chat_menu_button(self, params: Params) -> bool:
-        self.menu_buttons[params.get("chat_id", 0)] = params.get("menu_button") or {
+        self.world.menu_buttons[params.get("chat_id", 0)] = params.get("menu_button") or {
             "type": "default"
         }
+        self.world.changes.notify()
         return True
 
     def get_chat_menu_button(self, params: Params) -> JsonObject:
-        return self.menu_buttons.get(params.get("chat_id", 0), {"type": "commands"})
+        return self.world.menu_buttons.get(params.get("chat_id", 0), {"type": "commands"})
 
     def _profile_text_setter(self, key: str) -> Callable[[Params], bool]:
         def set_text(params: Params) -> bool:
-            self.bot_profile_texts[(key, params.get("language_code", ""))] = params.get(key, "")
+            language = params.get("language_code", "")
+            self.world.bot_profile_texts[(key, language)] = params.get(key, "")
+            self.world.changes.notify()
             return True
 
         return set_text
@@ -193,7 +193,7 @@ class BotMethods:
     def _profile_text_getter(self, key: str) -> Callable[[Params], JsonObject]:
         def get_text(params: Params) -> JsonObject:
             language = params.get("language_code", "")
-            texts = self.bot_profile_texts
+            texts = self.world.bot_profile_texts
             text = texts.get((key, language), texts.get((key, ""), ""))
             if key == "name" and not text:
                 text = self.world.bot.first_name

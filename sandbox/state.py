@@ -376,6 +376,12 @@ class World:
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
+        # What the bot set about itself, as Telegram keeps it: command menus by (scope as
+        # sorted JSON, language code), menu buttons by chat id (0: the default), and its
+        # name, description and short description by (kind, language code).
+        self.bot_commands: dict[tuple[str, str], list[JsonObject]] = {}
+        self.menu_buttons: dict[int, JsonObject] = {}
+        self.bot_profile_texts: dict[tuple[str, str], str] = {}
         self.requests: list[RecordedRequest] = []
 
         self.pending_updates: deque[JsonObject] = deque()
@@ -384,9 +390,10 @@ class World:
         # Each getUpdates call takes a new ticket; a newer call ends an older waiting one.
         self.poll_ticket = 0
 
-        self._user_ids = itertools.count(FIRST_USER_ID)
-        self._update_ids = itertools.count(1)
-        self._file_numbers = itertools.count(1)
+        # The next ids to give out; a persisted world (sandbox/persistence.py) carries them over.
+        self.next_user_id = FIRST_USER_ID
+        self.next_update_id = 1
+        self.next_file_number = 1
         self._callback_query_ids = itertools.count(FIRST_CALLBACK_QUERY_ID)
 
     # --- time -----------------------------------------------------------------------------
@@ -411,12 +418,13 @@ class World:
         """Create a user. ``has_started=False`` means they never opened the chat with the bot,
         so the bot cannot write to them until they send something."""
         user = UserProfile(
-            id=next(self._user_ids),
+            id=self.next_user_id,
             first_name=first_name,
             last_name=last_name,
             username=username,
             language_code=language_code,
         )
+        self.next_user_id += 1
         self.users[user.id] = user
         self.chats[user.id] = ChatState(user_id=user.id, has_started=has_started)
         self.changes.notify()
@@ -576,7 +584,8 @@ class World:
         mime_type: str | None = None,
         duration: int = 0,
     ) -> StoredFile:
-        number = next(self._file_numbers)
+        number = self.next_file_number
+        self.next_file_number += 1
         size = image_size(data) if kind == "photo" else None
         width, height = size or (0, 0)
         extension = _file_extension(kind, data, file_name)
@@ -615,7 +624,8 @@ class World:
         else:
             wanted = kind not in OPT_IN_UPDATE_KINDS
         if wanted:
-            self.pending_updates.append({"update_id": next(self._update_ids), kind: payload})
+            self.pending_updates.append({"update_id": self.next_update_id, kind: payload})
+            self.next_update_id += 1
         self.changes.notify()
 
     def confirm_updates(self, offset: int) -> None:

@@ -16,8 +16,9 @@ from tests.sandbox.sandbox_testkit import free_port
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_standalone_server_serves_the_page_and_stops_on_ctrl_c() -> None:
+async def test_standalone_server_serves_the_page_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
+    state = tmp_path / "world.json"
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -26,6 +27,8 @@ async def test_standalone_server_serves_the_page_and_stops_on_ctrl_c() -> None:
         str(port),
         "--token",
         "42:CLI-TOKEN",
+        "--state",
+        str(state),
         cwd=PROJECT_ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -37,10 +40,16 @@ async def test_standalone_server_serves_the_page_and_stops_on_ctrl_c() -> None:
         async with httpx.AsyncClient(trust_env=False) as client:
             me = await client.get(f"http://127.0.0.1:{port}/bot42:CLI-TOKEN/getMe")
             page = await client.get(f"http://127.0.0.1:{port}/")
+            added = await client.post(
+                f"http://127.0.0.1:{port}/sandbox/api/users", json={"first_name": "Amina"}
+            )
         assert me.json()["result"]["id"] == 42
         assert page.status_code == 200
+        assert added.status_code == 200
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), timeout=10) == 0
+        # Kept in the --state file for the next run.
+        assert "Amina" in state.read_text()
     finally:
         if process.returncode is None:
             process.kill()
