@@ -24,10 +24,10 @@ Rules kept here:
   the outbox rows written in it are sent by the next outbox flush. Only what a handler does
   outside its transaction may happen twice or not at all: answering a button press (Telegram
   ignores a second answer) and removing the pressed message's buttons.
-- Fair to the others. Before each update is handled, its chat takes a turn from the inbound
-  limit (bot/inbound_limit.py). Over it, the update is released unhandled and the drain
-  returns `Deferred`: the chat is handled again when the limit allows, and the user is told
-  once per flood that everything is kept and handled in order.
+- Fair to the others. Before each update but a button press is handled, its chat takes a
+  turn from the inbound limit (bot/inbound_limit.py). Over it, the update is released
+  unhandled and the drain returns `Deferred`: the chat is handled again when the limit
+  allows, and the user is told once per flood that everything is kept and handled in order.
 - A handler that raises is not retried (the error handler asks the user to send again), and an
   update that cannot be read at all (its key dropped) is skipped with an error in the log, so
   a poisonous update cannot block its chat forever.
@@ -254,13 +254,25 @@ class InboxProcessor:
                 return handled
             if isinstance(claimed, Busy):
                 return claimed if handled == 0 else handled
-            turn = await self._take_turn(chat_id)
-            if not turn.allowed:
-                await self._release(claimed.update_id)
-                if turn.first_refusal:
-                    await self._tell_flood(claimed)
-                return Deferred(turn.wait_seconds)
-            await self._handle(claimed)
+            try:
+                update = self._read(claimed)
+            except (CipherError, *MALFORMED):
+                # Its key was dropped, or it is not a well-formed update: no worker ever could
+                # handle it, so it must not hold up its chat.
+                log.exception("update %d cannot be read; skipped", claimed.update_id)
+                await self._mark_after_handling(claimed.update_id)
+                continue
+            # Button presses pass: each is answered by a notification that Telegram does not
+            # count, they can only press the buttons they were given, and a press that waits
+            # leaves the button spinning.
+            if update.callback_query is None:
+                turn = await self._take_turn(chat_id)
+                if not turn.allowed:
+                    await self._release(claimed.update_id)
+                    if turn.first_refusal:
+                        await self._tell_flood(update)
+                    return Deferred(turn.wait_seconds)
+            await self._handle(claimed.update_id, update)
             handled += 1
 
     async def chats_needing_work(self, received_before: datetime) -> list[int]:
@@ -336,13 +348,9 @@ class InboxProcessor:
                 .values(claimed_by=None, claim_expires_at=None, attempts=InboxUpdate.attempts - 1)
             )
 
-    async def _tell_flood(self, claimed: Claimed) -> None:
+    async def _tell_flood(self, update: Update) -> None:
         if self._on_flood is None:
             return
-        try:
-            update = self._read(claimed)
-        except (CipherError, *MALFORMED):
-            return  # skipped with an error in the log when its turn comes
         try:
             await self._on_flood(update)
         except Exception:  # best effort: the updates are kept and handled all the same
@@ -353,18 +361,10 @@ class InboxProcessor:
             json.loads(self._cipher.decrypt(claimed.payload_encrypted)), self._application.bot
         )
 
-    async def _handle(self, claimed: Claimed) -> None:
-        try:
-            update = self._read(claimed)
-        except (CipherError, *MALFORMED):
-            # Its key was dropped, or it is not a well-formed update: no worker ever could
-            # handle it, so it must not hold up its chat.
-            log.exception("update %d cannot be read; skipped", claimed.update_id)
-            await self._mark_after_handling(claimed.update_id)
-            return
+    async def _handle(self, update_id: int, update: Update) -> None:
         # Started before the handling context is set, so its commits never mark the update.
-        renewing = asyncio.create_task(self._renew_claim(claimed.update_id))
-        handling = _Handling(claimed.update_id, self.worker, self._clock)
+        renewing = asyncio.create_task(self._renew_claim(update_id))
+        handling = _Handling(update_id, self.worker, self._clock)
         token = _handling.set(handling)
         try:
             await self._application.process_update(update)
@@ -374,7 +374,7 @@ class InboxProcessor:
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
         if not handling.marked:
-            await self._mark_after_handling(claimed.update_id)
+            await self._mark_after_handling(update_id)
 
     async def _mark_after_handling(self, update_id: int) -> None:
         """Mark an update whose handling committed nothing."""

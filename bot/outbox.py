@@ -237,6 +237,11 @@ class OutboxSender:
             weakref.WeakValueDictionary()
         )
 
+    @property
+    def identity(self) -> str:
+        """Who this sender is in the claims it takes."""
+        return self._identity
+
     def send_soon(self, chats: Collection[int]) -> None:
         """Send what is due for these chats, in the background (the rule above). A chat that
         is being sent to already is looked at once more when that ends, so a row written
