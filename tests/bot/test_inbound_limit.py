@@ -46,9 +46,7 @@ async def takes(gaps: list[float]) -> list[tuple[float, bool, bool]]:
 gaps = st.lists(st.floats(min_value=0, max_value=5, allow_nan=False), min_size=1, max_size=60)
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, deadline=None)
 @given(gaps=gaps)
 async def test_no_stretch_of_time_admits_more_than_the_burst_and_the_pace(
     gaps: list[float],
