@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -39,7 +40,7 @@ from bot.inbox import DEFAULT_CLAIM, InboxProcessor
 from bot.intake import WEBHOOK_PATH, InboxStream, poll_updates, webhook_app
 from bot.models import Organisation
 from bot.nlu_guard import GuardedClassifier
-from bot.profiles import NewProfile, create_sleutelpersoon
+from bot.profiles import PROFILE_ZONE, NewProfile, create_sleutelpersoon, leave_problems
 from bot.rate_limit import SendLimits, SharedRateLimiter
 from bot.rekey import reencrypt_all
 from bot.services import SERVICES_KEY, Services
@@ -178,7 +179,8 @@ def add_sleutelpersoon(settings: Settings, arguments: argparse.Namespace) -> int
             max_new_per_week=arguments.max_per_week,
             leaves=tuple(_leave_of(text) for text in arguments.leave),
         )
-        problems = profile.problems()
+        today = SystemClock().now().astimezone(ZoneInfo(PROFILE_ZONE)).date()
+        problems = profile.problems() + leave_problems(profile.leaves, today)
         if problems:
             raise ValueError("; ".join(problems))
         migrate(settings.effective_database_url)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Collection, Coroutine
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from babel import Locale
@@ -65,7 +65,7 @@ from bot.models import (
     Sleutelpersoon,
 )
 from bot.outbox import enqueue
-from bot.profiles import INVITE_PREFIX, hash_invite_token
+from bot.profiles import INVITE_PREFIX, MAX_AWAY, hash_invite_token
 from bot.services import Services, services_of
 from matching.office_hours import next_opening
 from nlu.client import Classification, NluUnavailable
@@ -80,8 +80,6 @@ CIRCLE_PREFIX = "pref:circle:"
 SELECT_PREFIX = "conv:select:"
 DELETE_PREFIX = "delete:"
 DONE_PREFIX = "done:"
-# /away is for holidays and sick days; longer leave is a coordinator's to record.
-MAX_AWAY = timedelta(days=365)
 CHOOSABLE_DOMAINS = ("post", "finance", "health", "other")
 NO_PREFERENCE = "any"
 YES_OR_NO = ("yes", "no")

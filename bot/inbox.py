@@ -58,7 +58,7 @@ from telegram.ext import Application
 from bot.clock import Clock
 from bot.crypto import CipherError, MessageCipher
 from bot.inbound_limit import InboundLimiter, Turn
-from bot.models import InboxUpdate
+from bot.models import BIGINT_RANGE, InboxUpdate
 
 log = logging.getLogger(__name__)
 
@@ -89,24 +89,33 @@ class Busy(Enum):
 
 
 def update_id_of(payload: Mapping[str, Any]) -> int:
-    """The update's id; ValueError for anything that is not a Telegram update."""
+    """The update's id; ValueError for anything that is not a Telegram update (no id, or one
+    that does not fit the BIGINT primary key)."""
     update_id = payload.get("update_id")
-    if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
+    if (
+        not isinstance(update_id, int)
+        or isinstance(update_id, bool)
+        or update_id < 0
+        or update_id not in BIGINT_RANGE
+    ):
         raise ValueError("not a Telegram update: no update_id")
     return update_id
 
 
 def chat_of(payload: Mapping[str, Any]) -> int:
-    """The chat whose updates must be handled in order: the chat, else the user it comes from."""
+    """The chat whose updates must be handled in order: the chat, else the user it comes from.
+
+    ValueError when the chat's or user's id does not fit the BIGINT columns they are stored in
+    (here, and as the newcomer's or sleutelpersoon's Telegram id when handled)."""
     try:
         update = Update.de_json(dict(payload), None)
     except MALFORMED:
         return NO_CHAT  # stored all the same; handling skips it with an error in the log
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    if update.effective_user is not None:
-        return update.effective_user.id
-    return NO_CHAT
+    chat, user = update.effective_chat, update.effective_user
+    ids = [found.id for found in (chat, user) if found is not None]
+    if any(not isinstance(id_, int) or id_ not in BIGINT_RANGE for id_ in ids):
+        raise ValueError("not a Telegram update: a chat or user id out of range")
+    return ids[0] if ids else NO_CHAT
 
 
 async def store_updates(

@@ -9,6 +9,9 @@ Rules kept here:
   announcement is a shortcut, not the record: when Redis fails after the commit the update is
   still stored, and the workers' sweep finds it.
 - Neither logs anything of an update but its id.
+- The webhook never answers 500 to what a sender controls: a body over `MAX_BODY_BYTES` gets
+  413 (read no further than the cap), JSON nested deeper than `MAX_JSON_DEPTH` or ids outside
+  the database's signed 64-bit columns get 400.
 """
 
 from __future__ import annotations
@@ -52,6 +55,14 @@ POLL_TIMEOUT_SECONDS = 25
 # (see _fetch_updates).
 warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
 MAX_POLL_BACKOFF_SECONDS = 30.0
+# Telegram's updates are a few kilobytes (a message is at most 4096 characters) and nest a
+# dozen levels at most; anything far beyond is not an update and is refused before parsing.
+MAX_BODY_BYTES = 2**20
+MAX_JSON_DEPTH = 64
+
+
+class BodyTooLarge(Exception):
+    """The request body is over `MAX_BODY_BYTES`."""
 
 
 class InboxStream:
@@ -105,7 +116,9 @@ def webhook_app(
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return PlainTextResponse("wrong secret token", status_code=403)
         try:
-            payload = json.loads(await request.body())
+            payload = parse_update(await body_within(request, MAX_BODY_BYTES))
+        except BodyTooLarge:
+            return PlainTextResponse("body too large", status_code=413)
         except ValueError:
             return PlainTextResponse("not JSON", status_code=400)
         if not isinstance(payload, dict):
@@ -121,6 +134,48 @@ def webhook_app(
         return PlainTextResponse("stored")
 
     return Starlette(routes=[Route(WEBHOOK_PATH, receive, methods=["POST"])])
+
+
+async def body_within(request: Request, limit: int) -> bytes:
+    """The body, read chunk by chunk; BodyTooLarge as soon as it passes `limit` bytes (a
+    declared Content-Length over it is refused before reading anything)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_update(body: bytes) -> Any:
+    """The JSON value of the body; ValueError when it is not JSON or nests deeper than
+    `MAX_JSON_DEPTH` (the parser's own recursion limit shows as RecursionError)."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+    if depth_of(value) > MAX_JSON_DEPTH:
+        raise ValueError("JSON nested too deep")
+    return value
+
+
+def depth_of(value: Any) -> int:
+    """How deep lists and objects nest in a parsed JSON value (0 for a scalar); iterative, so
+    it measures what recursion could not."""
+    deepest = 0
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            children = item.values() if isinstance(item, dict) else item
+            pending += [(child, depth + 1) for child in children]
+    return deepest
 
 
 async def poll_updates(

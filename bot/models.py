@@ -32,6 +32,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.crypto import MessageCipher
 
+# What a BIGINT column holds (Telegram's user, chat and update ids) on PostgreSQL, and any
+# integer on SQLite: a value outside it cannot be stored or even compared, so input from
+# outside is checked against it before it reaches a query.
+BIGINT_RANGE = range(-(2**63), 2**63)
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Instants stored in UTC and always read back timezone-aware.

@@ -26,6 +26,16 @@ INVITE_VALIDITY = timedelta(days=7)
 # Deep-link payloads with this prefix are invites; any other payload (a campaign link on a
 # poster, say) just starts the newcomer flow.
 INVITE_PREFIX = "invite-"
+# The time zone of new profiles, in which their days (leave, away) are counted.
+PROFILE_ZONE = "Europe/Amsterdam"
+# Capacities are stored in INTEGER columns and counted against weekly handovers: far below
+# either's limit, a profile's maxima lie in 1..MAX_CAPACITY.
+MAX_CAPACITY = 100
+# How far ahead a sleutelpersoon may say they are away (`/away` is for holidays and sick days)
+# and a coordinator may plan leave; leave may be recorded afterwards, but not from longer ago
+# than `MAX_LEAVE_BACK`. Longer leave is recorded again when it comes within reach.
+MAX_AWAY = timedelta(days=365)
+MAX_LEAVE_BACK = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -59,10 +69,30 @@ class NewProfile:
         found += [f"roles: unknown role {r!r}" for r in self.roles if r not in ROLES]
         if self.locale not in SUPPORTED_LOCALES:
             found.append(f"locale: must be one of {', '.join(SUPPORTED_LOCALES)}")
-        if self.max_open_conversations < 1 or self.max_new_per_week < 1:
-            found.append("capacity: maxima must be at least 1")
+        if not all(
+            1 <= maximum <= MAX_CAPACITY
+            for maximum in (self.max_open_conversations, self.max_new_per_week)
+        ):
+            found.append(f"capacity: maxima must be from 1 to {MAX_CAPACITY}")
         found += [f"leave: {a} is after {b}" for a, b in self.leaves if a > b]
         return found
+
+
+def leave_window(today: date) -> tuple[date, date]:
+    """The first and last day leave (or an away date) may name, seen from `today`."""
+    return today - MAX_LEAVE_BACK, today + MAX_AWAY
+
+
+def leave_problems(leaves: tuple[tuple[date, date], ...], today: date) -> list[str]:
+    """Leave that starts before or ends after `leave_window(today)`, each naming the field
+    `leave_range` and the dates allowed."""
+    earliest, latest = leave_window(today)
+    return [
+        f"leave_range: {first}/{last} must lie between {earliest} and {latest} "
+        "(at most a year back and a year ahead)"
+        for first, last in leaves
+        if first < earliest or last > latest
+    ]
 
 
 def hash_invite_token(token: str) -> str:
@@ -96,7 +126,7 @@ def create_sleutelpersoon(
         circle=profile.circle,
         organisation=profile.organisation,
         paid=profile.paid,
-        timezone="Europe/Amsterdam",
+        timezone=PROFILE_ZONE,
         works_on_public_holidays=profile.works_on_public_holidays,
         max_open_conversations=profile.max_open_conversations,
         max_new_per_week=profile.max_new_per_week,

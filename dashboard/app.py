@@ -25,6 +25,7 @@ from dashboard.views import (
 from dashboard.web import HERE, Ctx, DashboardConfig, Pages, SecurityHeaders, html_error
 
 NOT_FOUND = N_("This page does not exist, or it is not yours to see.")
+SERVER_ERROR = N_("Something went wrong on our side. Try again later.")
 
 
 def create_app(config: DashboardConfig) -> Starlette:
@@ -59,6 +60,13 @@ def create_app(config: DashboardConfig) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[
+            Middleware(
+                SecurityHeaders,
+                error_page=lambda request: html_error(
+                    pages.translator_for(request), SERVER_ERROR, 500
+                ),
+            )
+        ],
         exception_handlers={NotFound: not_found, HTTPException: http_error},
     )

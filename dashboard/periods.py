@@ -63,7 +63,7 @@ def periods_until(
     now: datetime, granularity: Granularity, count: int | None = None
 ) -> list[Period]:
     """The last `count` periods, oldest first, the current (unfinished) one last."""
-    today = now.astimezone(DISPLAY_ZONE).date()
+    today = wall_date(now)
     found: list[Period] = []
     if granularity is Granularity.WEEK:
         monday = today - timedelta(days=today.weekday())
@@ -86,12 +86,9 @@ def parse_granularity(value: str | None) -> Granularity:
     return Granularity.MONTH if value == Granularity.MONTH else Granularity.WEEK
 
 
-def parse_day(value: str | None) -> date | None:
-    """A date from a filter field (`2026-12-24`); None when empty or not a date."""
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+def wall_date(now: datetime) -> date:
+    """Today on the Dutch wall clock."""
+    return now.astimezone(DISPLAY_ZONE).date()
 
 
 def start_of_day(day: date) -> datetime:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from bot.models import Leave, OfficeWindow, Organisation, Sleutelpersoon
-from bot.profiles import NewProfile, create_sleutelpersoon
+from bot.profiles import NewProfile, create_sleutelpersoon, leave_problems, leave_window
 from dashboard.i18n import N_
 from matching.office_hours import WEEKDAY_NAMES, WeeklyWindow
 
@@ -44,9 +44,14 @@ PROBLEM_MESSAGES = {
     "domains": N_("Choose at least one topic."),
     "roles": N_("Choose roles from the list."),
     "locale": N_("Choose the bot language from the list."),
-    "capacity": N_("Capacities must be whole numbers of at least 1."),
+    "capacity": N_("Capacities must be whole numbers from 1 to 100."),
     "leave": N_("Leave must end on or after its first day."),
+    "leave_range": N_(
+        "Leave can start at most a year ago and end at most a year from today. Record longer "
+        "leave again when it comes within a year."
+    ),
     "away": N_("Give the away date as a date, or leave it empty."),
+    "away_range": N_("The away date can be at most a year before or after today."),
     "gender": N_("Choose woman, man or not given."),
 }
 UNKNOWN_PROBLEM = N_("The profile could not be saved.")
@@ -83,8 +88,11 @@ class ProfileForm:
     away_until: date | None
 
 
-def read_form(form: FormData) -> ProfileForm:
-    """Parse the posted form; raises ProfileError naming every unreadable field."""
+def read_form(form: FormData, today: date) -> ProfileForm:
+    """Parse the posted form; raises ProfileError naming every unreadable field.
+
+    A changed away date lies within a year of `today` either way, as `/away` allows; an
+    unchanged one is kept whatever it is (saving another field does not refuse it)."""
     problems: list[str] = []
 
     def number(name: str) -> int:
@@ -130,6 +138,9 @@ def read_form(form: FormData) -> ProfileForm:
         max_new_per_week=number("max_new_per_week"),
         away_until=away,
     )
+    earliest, latest = leave_window(today)
+    if away is not None and away_changed(form, parsed) and not earliest <= away <= latest:
+        problems.append(f"away_range: {away} is not between {earliest} and {latest}")
     if problems:
         raise ProfileError(problems)
     return parsed
@@ -255,9 +266,12 @@ def set_windows(person: Sleutelpersoon, windows: tuple[WeeklyWindow, ...]) -> di
     return {"hours": [before, after]} if before != after else {}
 
 
-def add_leave(person: Sleutelpersoon, first: date, last: date) -> None:
+def add_leave(person: Sleutelpersoon, first: date, last: date, today: date) -> None:
+    """Add leave, bounded around `today` like the command line's (`leave_problems`)."""
     if first > last:
         raise ProfileError([f"leave: {first} is after {last}"])
+    if problems := leave_problems(((first, last),), today):
+        raise ProfileError(problems)
     person.leaves.append(Leave(first_day=first, last_day=last))
 
 

@@ -2,7 +2,10 @@
 
 Every page is wrapped by `Pages.page`: it finds the coordinator behind the session cookie (or
 sends the browser to sign in), checks the CSRF token of every POST before anything else runs,
-and turns `access.NotFound` into a 404. Routes then get all data through `dashboard.access`.
+answers 404 for a path id that can name no row (`dashboard.bounds`), and turns
+`access.NotFound` into a 404 and `bounds.BadRequest` into a 400 with its message. Routes then
+get all data through `dashboard.access`. Every response, an unexpected error's 500 included,
+carries `SECURITY_HEADERS`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from bot.crypto import MessageCipher
 from bot.handover import Handover
 from dashboard import auth
 from dashboard.access import NotFound, Viewer, require_admin
+from dashboard.bounds import BadRequest, path_ids_valid
 from dashboard.i18n import N_, Translator, choose_locale, load_translators
 from dashboard.tables import Table, cell_html, column_title, to_csv
 
@@ -165,6 +169,8 @@ class Pages:
                 csrf=auth.csrf_token(self.config.secret_key, SESSION_PURPOSE, token),
             )
             request.state.ctx = ctx
+            if not path_ids_valid(request.path_params):
+                raise NotFound
             if request.method == "POST":
                 ctx.form = await request.form()
                 if not auth.csrf_valid(
@@ -173,7 +179,10 @@ class Pages:
                     return self.message(ctx, FORGED_FORM, 403)
             if admin:
                 require_admin(viewer)
-            return await handler(ctx)
+            try:
+                return await handler(ctx)
+            except BadRequest as refused:
+                return self.message(ctx, refused.message, 400)
 
         return endpoint
 
@@ -253,18 +262,27 @@ def local_path(target: str | None, default: str = "/now") -> str:
 
 
 class SecurityHeaders:
-    """Adds `SECURITY_HEADERS` to every response."""
+    """Adds `SECURITY_HEADERS` to every response.
 
-    def __init__(self, app: ASGIApp) -> None:
+    An unexpected exception is answered here with `error_page` (500), so that page carries
+    the headers too: Starlette's own 500 is sent outside every middleware. The exception is
+    raised on, for the server's log."""
+
+    def __init__(self, app: ASGIApp, error_page: Callable[[Request], Response]) -> None:
         self.app = app
+        self.error_page = error_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 # The stylesheet may be cached; pages never.
                 static = scope["path"].startswith("/static/")
                 headers = [
@@ -280,7 +298,12 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            if not started:
+                await self.error_page(Request(scope))(scope, receive, with_headers)
+            raise
 
 
 def html_error(translator: Translator, title: str, status: int) -> HTMLResponse:

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from bot.models import AuditAction, Coordinator, CoordinatorRole, Organisation, Sleutelpersoon
 from dashboard import access, auth
 from dashboard.audit import record
+from dashboard.bounds import row_id
 from dashboard.i18n import LOCALES, N_
 from dashboard.tables import Column, Kind, Table
 from dashboard.web import Ctx, Pages
@@ -152,14 +153,12 @@ def routes(pages: Pages) -> list[Route]:
 
     async def create_coordinator(ctx: Ctx) -> Response:
         now = config.clock.now()
-        organisation_text = ctx.field("organisation_id")
+        organisation_id = row_id(ctx.field("organisation_id"))
         try:
             async with config.sessions.begin() as session:
-                if not organisation_text.isdigit():
+                if organisation_id is None:
                     raise AdminRefused(N_("Choose an organisation."))
-                organisation = await access.organisation(
-                    session, ctx.signed_in, int(organisation_text)
-                )
+                organisation = await access.organisation(session, ctx.signed_in, organisation_id)
                 try:
                     created = await auth.create_coordinator(
                         session,
@@ -253,17 +252,15 @@ def routes(pages: Pages) -> list[Route]:
 
     async def place(ctx: Ctx) -> Response:
         now = config.clock.now()
-        organisation_text = ctx.field("organisation_id")
+        organisation_id = row_id(ctx.field("organisation_id"))
         try:
             async with config.sessions.begin() as session:
                 person = await access.unassigned_sleutelpersoon(
                     session, ctx.signed_in, int(ctx.request.path_params["person_id"])
                 )
-                if not organisation_text.isdigit():
+                if organisation_id is None:
                     raise AdminRefused(N_("Choose an organisation."))
-                organisation = await access.organisation(
-                    session, ctx.signed_in, int(organisation_text)
-                )
+                organisation = await access.organisation(session, ctx.signed_in, organisation_id)
                 person.organisation_id = organisation.id
                 person.organisation = organisation.name
                 record(

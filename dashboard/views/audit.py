@@ -11,9 +11,10 @@ from starlette.routing import Route
 
 from bot.models import AuditAction, AuditEntry, Conversation, Coordinator, Sleutelpersoon
 from dashboard import access
+from dashboard.bounds import filter_day, row_id
 from dashboard.i18n import N_
 from dashboard.labels import AUDIT_ACTIONS, label
-from dashboard.periods import parse_day, start_of_day
+from dashboard.periods import start_of_day, wall_date
 from dashboard.tables import Column, Kind, Table
 from dashboard.web import Ctx, Pages
 
@@ -46,13 +47,14 @@ def routes(pages: Pages) -> list[Route]:
         if (action := query.get("action", "")) in AUDIT_ACTIONS:
             statement = statement.where(AuditEntry.action == action)
             filters["action"] = action
-        if (conversation := query.get("conversation", "")).isdigit():
-            statement = statement.where(AuditEntry.conversation_id == int(conversation))
-            filters["conversation"] = conversation
-        if (first := parse_day(query.get("from"))) is not None:
+        if (conversation := row_id(query.get("conversation"))) is not None:
+            statement = statement.where(AuditEntry.conversation_id == conversation)
+            filters["conversation"] = str(conversation)
+        today = wall_date(config.clock.now())
+        if (first := filter_day(query.get("from"), today)) is not None:
             statement = statement.where(AuditEntry.at >= start_of_day(first))
             filters["from"] = first.isoformat()
-        if (last := parse_day(query.get("to"))) is not None:
+        if (last := filter_day(query.get("to"), today)) is not None:
             statement = statement.where(AuditEntry.at < start_of_day(last + timedelta(days=1)))
             filters["to"] = last.isoformat()
         csv = query.get("format") == "csv"

@@ -28,9 +28,10 @@ from bot.models import (
 from bot.transcripts import read_transcript
 from dashboard import access
 from dashboard.audit import record
+from dashboard.bounds import filter_day, row_id
 from dashboard.i18n import N_
 from dashboard.labels import CONVERSATION_STATUSES, DOMAINS, label, language_name
-from dashboard.periods import parse_day, start_of_day
+from dashboard.periods import start_of_day, wall_date
 from dashboard.tables import Column, Kind, Table
 from dashboard.web import Ctx, Pages
 
@@ -67,13 +68,14 @@ def routes(pages: Pages) -> list[Route]:
         if status := query.get("status", "").strip():
             statement = statement.where(Conversation.status == status)
             filters["status"] = status
-        if (person := query.get("sleutelpersoon", "").strip()).isdigit():
-            statement = statement.where(Conversation.sleutelpersoon_id == int(person))
-            filters["sleutelpersoon"] = person
-        if (first := parse_day(query.get("from"))) is not None:
+        if (person := row_id(query.get("sleutelpersoon", "").strip())) is not None:
+            statement = statement.where(Conversation.sleutelpersoon_id == person)
+            filters["sleutelpersoon"] = str(person)
+        today = wall_date(config.clock.now())
+        if (first := filter_day(query.get("from"), today)) is not None:
             statement = statement.where(Conversation.opened_at >= start_of_day(first))
             filters["from"] = first.isoformat()
-        if (last := parse_day(query.get("to"))) is not None:
+        if (last := filter_day(query.get("to"), today)) is not None:
             statement = statement.where(
                 Conversation.opened_at < start_of_day(last + timedelta(days=1))
             )

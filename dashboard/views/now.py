@@ -7,6 +7,7 @@ from starlette.routing import Route
 
 from dashboard import access
 from dashboard.assign import AssignmentRefused, assign
+from dashboard.bounds import row_id
 from dashboard.i18n import N_
 from dashboard.overview import build_overview
 from dashboard.web import Ctx, Pages
@@ -33,16 +34,16 @@ def routes(pages: Pages) -> list[Route]:
         )
 
     async def assign_request(ctx: Ctx) -> Response:
-        person_text = ctx.field("sleutelpersoon_id")
+        person_id = row_id(ctx.field("sleutelpersoon_id"))
         try:
             # Leaving the transaction with the refusal rolls it back: nothing half-assigned.
             async with config.sessions.begin() as session:
                 request = await access.request(
                     session, ctx.signed_in, int(ctx.request.path_params["request_id"])
                 )
-                if not person_text.isdigit():
+                if person_id is None:
                     raise AssignmentRefused(N_("Choose a sleutelpersoon."))
-                person = await access.sleutelpersoon(session, ctx.signed_in, int(person_text))
+                person = await access.sleutelpersoon(session, ctx.signed_in, person_id)
                 await assign(
                     session, config.clock.now(), config.handover, ctx.signed_in, request, person
                 )

@@ -20,6 +20,7 @@ from dashboard import access, grid
 from dashboard.audit import forget_personal_details, record
 from dashboard.i18n import N_
 from dashboard.labels import DOMAINS, GENDERS, ROLES, connection, label, language_name
+from dashboard.periods import wall_date
 from dashboard.profiles import (
     ProfileError,
     ProfileForm,
@@ -140,7 +141,7 @@ def routes(pages: Pages) -> list[Route]:
         assert ctx.form is not None
         now = config.clock.now()
         try:
-            form = read_form(ctx.form)
+            form = read_form(ctx.form, wall_date(config.clock.now()))
             async with config.sessions.begin() as session:
                 organisation = await session.get_one(Organisation, ctx.signed_in.organisation_id)
                 person, token = invite(session, now, form, organisation)
@@ -234,7 +235,7 @@ def routes(pages: Pages) -> list[Route]:
         assert ctx.form is not None
         person_id = int(ctx.request.path_params["person_id"])
         try:
-            form = read_form(ctx.form)
+            form = read_form(ctx.form, wall_date(config.clock.now()))
             async with config.sessions.begin() as session:
                 person = await access.sleutelpersoon(session, ctx.signed_in, person_id)
                 changes = update_profile(person, form, away_changed=away_changed(ctx.form, form))
@@ -282,7 +283,7 @@ def routes(pages: Pages) -> list[Route]:
         try:
             async with config.sessions.begin() as session:
                 person = await access.sleutelpersoon(session, ctx.signed_in, person_id)
-                add_leave(person, first, last)
+                add_leave(person, first, last, local_today(person, config.clock.now()))
                 record(
                     session,
                     config.clock.now(),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time as time_module
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -14,7 +15,7 @@ from bot import access
 from bot.cli import main
 from bot.directory import schedule_of
 from bot.models import HelpRequest, Newcomer, Offer, OfferStatus, Organisation, Sleutelpersoon
-from bot.profiles import NewProfile, create_sleutelpersoon, hash_invite_token
+from bot.profiles import PROFILE_ZONE, NewProfile, create_sleutelpersoon, hash_invite_token
 from bot.settings import load_settings
 from bot.storage import create_engine_for, migrate, session_factory
 from matching.office_hours import SEARCH_HORIZON_DAYS, is_within, next_opening, parse_weekly_hours
@@ -98,6 +99,39 @@ def test_command_line_adds_a_profile_and_refuses_bad_input(
         assert (person.gender, person.circle, person.paid) == ("f", "Tilburg", True)
         assert person.works_on_public_holidays and person.telegram_user_id is None
         assert person.invite_token_hash == hash_invite_token(token)
+    engine.dispose()
+
+
+def test_command_line_leave_and_capacity_are_bounded_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13: leave from the year 1 to 9999 or a capacity of 10**20 is refused (exit 2,
+    nothing stored) with the dates allowed; leave a year back to a year ahead is taken."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    today = datetime.now(ZoneInfo(PROFILE_ZONE)).date()
+    earliest, latest = today - timedelta(days=365), today + timedelta(days=365)
+    arguments = [
+        "sleutelpersoon", "--name", "Amal", "--languages", "ar", "--domains", "post",
+        "--hours", "mon 09:00-12:00",
+    ]  # fmt: skip
+    allowed = f"must lie between {earliest} and {latest}"
+    for bad, error in (
+        (["--leave", "0001-01-01/9999-12-31"], f"leave_range: 0001-01-01/9999-12-31 {allowed}"),
+        (["--leave", f"{earliest - timedelta(days=1)}/{today}"], allowed),
+        (["--leave", f"{latest + timedelta(days=1)}"], allowed),
+        (["--max-open", "99999999999999999999"], "capacity: maxima must be from 1 to 100"),
+        (["--max-per-week", "101"], "capacity: maxima must be from 1 to 100"),
+    ):
+        assert main([*arguments, *bad]) == 2, bad
+        assert error in capsys.readouterr().err, bad
+    assert main([*arguments, "--leave", f"{earliest}/{latest}", "--max-open", "100"]) == 0
+    engine = create_engine(load_settings().effective_database_url)
+    with Session(engine) as session:
+        person = session.scalars(select(Sleutelpersoon)).one()
+        assert [(leave.first_day, leave.last_day) for leave in person.leaves] == [
+            (earliest, latest)
+        ]
     engine.dispose()
 
 

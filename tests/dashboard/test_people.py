@@ -103,7 +103,7 @@ async def test_invalid_profiles_are_refused_with_messages_and_change_nothing(
         for message in (
             "Give a name.",
             "Choose at least one topic.",
-            "Capacities must be whole numbers of at least 1.",
+            "Capacities must be whole numbers from 1 to 100.",
         ):
             assert message in refused.text
         edit = await anna.post(
