@@ -29,6 +29,7 @@ from bot.handover import (
     HandoverPolicy,
 )
 from bot.i18n import SUPPORTED_LOCALES, Texts, isolate
+from bot.inbound_limit import InboundLimits
 from bot.nlu_guard import GuardedClassifier
 from bot.outbox import OutboxSender
 from bot.rate_limit import SharedRateLimiter, TelegramRateLimiter
@@ -38,7 +39,7 @@ from bot.services import SERVICES_KEY, Services
 @dataclass(frozen=True)
 class Dependencies:
     """What the bot needs from outside: translations, the database, NLU, a clock, a policy,
-    and the rate limiter that all bot processes share."""
+    and the limits that all bot processes share."""
 
     texts: dict[str, Texts]
     sessions: async_sessionmaker[AsyncSession]
@@ -47,6 +48,8 @@ class Dependencies:
     policy: HandoverPolicy
     cipher: MessageCipher
     rate_limiter: SharedRateLimiter
+    # How fast one chat's updates are handled (bot/inbound_limit.py).
+    inbound_limits: InboundLimits
     # The Redis all bot processes share, and the prefix of every key the bot writes in it.
     redis: Redis
     redis_key_prefix: str

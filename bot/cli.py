@@ -35,7 +35,7 @@ from bot.dispatcher import TICK_SECONDS, run_dispatcher
 from bot.embedded_redis import EmbeddedRedis, EmbeddedRedisError, start_embedded_redis
 from bot.handover import HandoverPolicy
 from bot.i18n import load_all_texts
-from bot.inbound_limit import InboundLimiter
+from bot.inbound_limit import InboundLimiter, InboundLimits
 from bot.inbox import DEFAULT_CLAIM, InboxProcessor
 from bot.intake import WEBHOOK_PATH, InboxStream, poll_updates, webhook_app
 from bot.models import Organisation
@@ -352,10 +352,14 @@ def send_limits_of(settings: Settings) -> SendLimits:
 
 @contextlib.asynccontextmanager
 async def dependencies_for(
-    settings: Settings, clock: Clock | None = None, send_limits: SendLimits | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    send_limits: SendLimits | None = None,
+    inbound_limits: InboundLimits | None = None,
 ) -> AsyncIterator[Dependencies]:
     """What the bot needs from outside, closed again on exit; `send_limits` are the settings'
-    (Telegram's by default) unless a test's Telegram has others."""
+    (Telegram's by default) unless a test's Telegram has others, `inbound_limits` the shipped
+    ones unless a test feeds more than a person could type."""
     if settings.redis_url is None:
         raise SettingsError("REDIS_URL is required to run the bot alone")
     engine = create_engine_for(settings.effective_database_url)
@@ -380,6 +384,7 @@ async def dependencies_for(
             rate_limiter=SharedRateLimiter(
                 redis, settings.redis_key_prefix, send_limits or send_limits_of(settings)
             ),
+            inbound_limits=inbound_limits or InboundLimits(),
             redis=redis,
             redis_key_prefix=settings.redis_key_prefix,
             retention_days=settings.retention_days,
@@ -483,7 +488,9 @@ def _inbox_processor(
         dependencies.clock,
         name or f"{socket.gethostname()}-{os.getpid()}",
         claim,
-        inbound=InboundLimiter(dependencies.redis, dependencies.redis_key_prefix),
+        inbound=InboundLimiter(
+            dependencies.redis, dependencies.redis_key_prefix, dependencies.inbound_limits
+        ),
         on_flood=functools.partial(handlers.tell_to_slow_down, services),
     )
 

@@ -54,6 +54,14 @@ return {string.format('%.17g', wait), first}
 
 
 @dataclass(frozen=True)
+class InboundLimits:
+    """The bucket's size and pace; the defaults are what ships."""
+
+    burst: int = BURST
+    seconds_per_update: float = SECONDS_PER_UPDATE
+
+
+@dataclass(frozen=True)
 class Turn:
     """What the bucket said about handling one more update of a chat now."""
 
@@ -76,14 +84,12 @@ class InboundLimiter:
         self,
         redis: Redis,
         key_prefix: str,
+        limits: InboundLimits | None = None,
         *,
-        burst: int = BURST,
-        seconds_per_update: float = SECONDS_PER_UPDATE,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._prefix = key_prefix
-        self._burst = burst
-        self._seconds_per_update = seconds_per_update
+        self._limits = limits or InboundLimits()
         self._clock = clock
         self._take = redis.register_script(_TAKE)
 
@@ -91,6 +97,10 @@ class InboundLimiter:
         """Take a turn for one update of `chat_id`, or learn how long to wait for one."""
         wait, first = await self._take(
             keys=[inbound_key(self._prefix, chat_id)],
-            args=[repr(self._clock()), self._burst, repr(self._seconds_per_update)],
+            args=[
+                repr(self._clock()),
+                self._limits.burst,
+                repr(self._limits.seconds_per_update),
+            ],
         )
         return Turn(float(wait), bool(int(first)))

@@ -39,7 +39,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
 from bot.crypto import MessageCipher
-from bot.inbox import store_updates
+from bot.inbox import chat_of, store_updates, update_id_of
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,9 @@ async def poll_updates(
             if fetched is None:
                 return  # stopped during the long poll: the updates stay with Telegram
             batch: list[dict[str, Any]] = [u for u in fetched if isinstance(u, dict)]
-            new = await store_and_announce(sessions, cipher, None, batch, clock)
+            new = await store_and_announce(
+                sessions, cipher, None, [u for u in batch if _storable(u)], clock
+            )
         except RetryAfter as exc:
             await _pause(stop, _seconds(exc.retry_after))
             continue
@@ -209,9 +211,26 @@ async def poll_updates(
         backoff = 1.0
         if batch:
             # Only now, with the batch committed, may Telegram forget it.
-            offset = max(update["update_id"] for update in batch) + 1
+            offset = max(_id_or_zero(update) for update in batch) + 1
         if new:
             await on_stored(new)
+
+
+def _id_or_zero(payload: dict[str, Any]) -> int:
+    update_id = payload.get("update_id")
+    return update_id if isinstance(update_id, int) else 0
+
+
+def _storable(payload: dict[str, Any]) -> bool:
+    """Whether an update can be stored; one that cannot (an id out of range) is skipped with
+    its id in the log, so that it neither stops the loop nor holds up the batch."""
+    try:
+        update_id_of(payload)
+        chat_of(payload)
+    except ValueError:
+        log.warning("update %r cannot be stored; skipped", payload.get("update_id"))
+        return False
+    return True
 
 
 async def _fetch_updates(bot: Bot, offset: int | None) -> Any:

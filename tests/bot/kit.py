@@ -23,6 +23,7 @@ from bot.cli import dependencies_for, poll_and_work
 from bot.crypto import new_key_spec
 from bot.dispatcher import tick
 from bot.i18n import LOCALES_DIR, load_all_texts
+from bot.inbound_limit import InboundLimits
 from bot.models import Coordinator, InboxUpdate, Organisation
 from bot.profiles import NewProfile, create_sleutelpersoon
 from bot.rate_limit import SendLimits
@@ -37,6 +38,9 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # The sandbox of `world` has no flood limits, so the bot need not pace itself for them;
 # tests of the pacing pass Telegram's own limits (tests/reliability).
 NO_FLOOD_LIMITS = SendLimits(per_chat=1000, overall=1000, reserved_for_conversation=0)
+# Tests that feed more than a person could type (hundreds of generated updates) are not about
+# the inbound limit; tests/bot/test_flood.py passes the shipped `InboundLimits()`.
+NO_INBOUND_LIMIT = InboundLimits(burst=1_000_000, seconds_per_update=0.000_001)
 _forged_ids = itertools.count(50_000)
 
 
@@ -97,10 +101,11 @@ async def bot_process(
     sandbox: Sandbox,
     clock: ManualClock,
     send_limits: SendLimits = NO_FLOOD_LIMITS,
+    inbound_limits: InboundLimits = NO_INBOUND_LIMIT,
 ) -> AsyncIterator[BotProcess]:
     """Start the bot polling the sandbox through the durable inbox, as `sleutelbrug bot`
     does; stopped again on exit (a process lifetime)."""
-    async with dependencies_for(settings, clock, send_limits) as dependencies:
+    async with dependencies_for(settings, clock, send_limits, inbound_limits) as dependencies:
         application = build_application(
             sandbox.token,
             dependencies,

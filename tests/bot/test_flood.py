@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from bot import notices
 from bot.cli import send_limits_of
 from bot.dispatcher import run_dispatcher
+from bot.inbound_limit import InboundLimits
 from bot.storage import migrate
 from nlu.service import free_port
 from sandbox import ChatMessage, FloodLimits, Sandbox, SimUser, make_png
@@ -62,7 +63,7 @@ async def flooded_world(
     settings = bot_settings(database_url, redis_key_prefix, f"http://127.0.0.1:{free_port()}")
     async with (
         Sandbox(flood_limits=FloodLimits(enabled=True), clock=clock.now) as sandbox,
-        bot_process(settings, sandbox, clock, send_limits_of(settings)) as bot,
+        bot_process(settings, sandbox, clock, send_limits_of(settings), InboundLimits()) as bot,
     ):
         stop = asyncio.Event()
         dispatcher = asyncio.create_task(run_dispatcher(bot.services, stop))
