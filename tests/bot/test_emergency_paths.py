@@ -163,10 +163,14 @@ async def test_before_consent_help_and_an_anonymous_alert_and_nothing_stored(
 
 @pytest.mark.rasa
 async def test_a_new_question_rasa_calls_an_emergency(
-    sqlite_url: str, redis, redis_key_prefix: str, rasa_server: RasaServer
+    database_url: str, redis, redis_key_prefix: str, rasa_server: RasaServer
 ) -> None:
     async with (
-        world(sqlite_url, redis_key_prefix, rasa_server.url, SATURDAY_23) as (sandbox, clock, cfg),
+        world(database_url, redis_key_prefix, rasa_server.url, SATURDAY_23) as (
+            sandbox,
+            clock,
+            cfg,
+        ),
         bot_process(cfg, sandbox, clock) as bot,
     ):
         amal = sandbox.add_user("Amal", "nl")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import notices
-from bot.models import Conversation, Offer, OfferStatus, Sleutelpersoon
+from bot.models import Conversation, HelpRequest, Offer, OfferStatus, Sleutelpersoon
 from nlu.service import RasaServer
 from sandbox import ChatMessage, SimUser, make_png
 
@@ -36,11 +36,13 @@ def texts_of(user: SimUser) -> list[str]:
 
 
 @pytest.mark.rasa
-async def test_arabic_post_question_on_tuesday_is_offered_accepted_and_relayed(
-    sqlite_url: str, redis, redis_key_prefix: str, rasa_server: RasaServer
+async def test_arabic_post_question_on_tuesday_is_offered_accepted_relayed_and_closed(
+    database_url: str, redis, redis_key_prefix: str, rasa_server: RasaServer
 ) -> None:
+    """The whole way of a question, on both databases, routed by the real Rasa at the
+    shipped confidence threshold: no domain button is pressed, so only Rasa chose "post"."""
     async with (
-        world(sqlite_url, redis_key_prefix, rasa_server.url, TUESDAY_10) as (
+        world(database_url, redis_key_prefix, rasa_server.url, TUESDAY_10) as (
             sandbox,
             clock,
             settings,
@@ -93,6 +95,20 @@ async def test_arabic_post_question_on_tuesday_is_offered_accepted_and_relayed(
             assert "Amina" not in text and "amina_private" not in text
         assert not any(r.method == "forwardMessage" for r in sandbox.requests)
         assert tesfay.received() == []
+        async with bot.services.sessions() as session:
+            request = await session.scalar(select(HelpRequest))
+        assert request is not None and (request.language, request.domain) == ("ar", "post")
+
+        await amina.send_text("/done")
+        await amina.wait_for_message(
+            lambda m: m.text == notices.conversation_closed_ask_feedback(TEXTS["ar"])
+        )
+        await amal.wait_for_message(
+            lambda m: m.text == notices.conversation_closed_for_sleutelpersoon(TEXTS["nl"], "#1")
+        )
+        async with bot.services.sessions() as session:
+            conversation = await session.scalar(select(Conversation))
+        assert conversation is not None and conversation.status == "closed"
 
 
 @pytest.mark.rasa

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -158,6 +159,19 @@ class WorkerProcess:
         arguments += ["--bot-api-url", self._bot_api_url]
         self._pid = await self._zygote.fork(arguments, self._log_path)
         await self._zygote.ready(self._pid)
+
+    @property
+    def inbox_name(self) -> str:
+        """The name it claims inbox updates under (`claimed_by`; bot/cli.py: host-pid)."""
+        assert self._pid is not None
+        return f"{socket.gethostname()}-{self._pid}"
+
+    @property
+    def outbox_identity_start(self) -> str:
+        """How its outbox claims (`claimed_by`) start: bot/outbox.py's `sender_identity` is
+        host:pid:random, and only the random part is unknown here."""
+        assert self._pid is not None
+        return f"{socket.gethostname()[:40]}:{self._pid}:"
 
     async def kill(self) -> None:
         """SIGKILL: no cleanup, no acknowledgement, no commit of what it was doing."""
