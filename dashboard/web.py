@@ -32,6 +32,7 @@ from dashboard import auth
 from dashboard.access import NotFound, Viewer, require_admin
 from dashboard.i18n import N_, Translator, choose_locale, load_translators
 from dashboard.tables import Table, cell_html, column_title, to_csv
+from dashboard.throttle import ThrottlePolicy
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "sleutelbrug_session"
@@ -68,6 +69,7 @@ class DashboardConfig:
     bot_username: str
     cipher: MessageCipher
     handover: Handover
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
 
 
 @dataclass

@@ -117,6 +117,16 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> httpx
     )
 
 
+async def lock_out(board: Dashboard, email: str) -> None:
+    """Wrong passwords until the account is locked for this test client's address."""
+    async with board.client() as client:
+        statuses = [
+            (await sign_in(client, email, "not the password")).status_code
+            for _ in range(board.config.throttle.per_address_and_account)
+        ]
+    assert 429 in statuses, statuses
+
+
 @asynccontextmanager
 async def dashboard(
     database_url: str, start: datetime, cipher: MessageCipher | None = None
