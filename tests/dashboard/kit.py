@@ -60,11 +60,13 @@ class Dashboard:
     clock: ManualClock
     cipher: MessageCipher
 
-    def client(self, base_url: str = "http://dashboard.test") -> httpx.AsyncClient:
-        # English unless a test asks otherwise (the default for browsers without a preference
-        # is Dutch).
+    def client(
+        self, base_url: str = "http://dashboard.test", peer: str = "127.0.0.1"
+    ) -> httpx.AsyncClient:
+        """A browser connecting from the address `peer`. English unless a test asks otherwise
+        (the default for browsers without a preference is Dutch)."""
         return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app),
+            transport=httpx.ASGITransport(app=self.app, client=(peer, 123)),
             base_url=base_url,
             headers={"accept-language": "en"},
         )
