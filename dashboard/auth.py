@@ -21,7 +21,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -50,18 +49,19 @@ MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 
 
-class SignInOutcome(StrEnum):
-    SIGNED_IN = "signed_in"
-    WRONG = "wrong"
-    LOCKED = "locked"
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A checked password: right (the account), locked (until when), or else wrong."""
+
+    coordinator: Coordinator | None = None
+    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)
 class SignIn:
-    outcome: SignInOutcome
-    # The new session's token for the cookie, once signed in.
+    check: PasswordCheck
+    # The new session's token for the cookie, when the password was right.
     token: str | None = None
-    locked_until: datetime | None = None
 
 
 def password_problem(password: str) -> str | None:
@@ -95,16 +95,16 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def sign_in(
+async def check_password(
     sessions: async_sessionmaker[AsyncSession],
     now: datetime,
     policy: ThrottlePolicy,
     email: str,
     password: str,
     client: str,
-) -> SignIn:
-    """Check a password from the client address `client`: the guess is counted in its throttle
-    buckets first, and only a counted guess is hashed. A right one opens a session."""
+) -> PasswordCheck:
+    """Check the password of the account `email` from the client address `client`: the guess is
+    counted in its throttle buckets first, and only a counted guess is hashed."""
     account = normalise_email(email)
     async with sessions.begin() as session:
         coordinator = await session.scalar(select(Coordinator).where(Coordinator.email == account))
@@ -114,41 +114,68 @@ async def sign_in(
             session, now, policy, throttle.buckets_of(account, client, owner_address=owner_address)
         )
     if guess.closed_until is not None:
-        return SignIn(SignInOutcome.LOCKED, locked_until=guess.closed_until)
+        return PasswordCheck(locked_until=guess.closed_until)
     # Hashed outside any transaction: no connection or row is held while the CPU works. An
     # unknown or deactivated account is checked against a decoy hash, so it costs the same time.
     usable = coordinator if coordinator is not None and coordinator.active else None
     right = await _verify(
         usable.password_hash if usable else await asyncio.to_thread(_decoy_hash), password
     )
-    if usable is None or not right:
-        async with sessions.begin() as session:
+    async with sessions.begin() as session:
+        if usable is not None and right:
+            await throttle.settle_right(session, guess)
+            check = PasswordCheck(coordinator=usable)
+        else:
             filled = await throttle.settle_wrong(session, now, policy, guess)
             for bucket in filled:
                 session.add(_closed_entry(now, policy, bucket, client, coordinator))
-        await _forget_expired(sessions, now)
-        if filled:
-            return SignIn(SignInOutcome.LOCKED, locked_until=now + policy.closed_for)
-        return SignIn(SignInOutcome.WRONG)
+            check = PasswordCheck(locked_until=now + policy.closed_for if filled else None)
+    # A transaction of its own, holding no bucket: it never waits for a guess in a cycle.
+    async with sessions.begin() as session:
+        await throttle.forget_expired(session, now)
+    return check
+
+
+async def sign_in(
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    policy: ThrottlePolicy,
+    email: str,
+    password: str,
+    client: str,
+) -> SignIn:
+    """Check a password, counted as `check_password` does; a right one opens a session."""
+    check = await check_password(sessions, now, policy, email, password, client)
+    if check.coordinator is None:
+        return SignIn(check)
     rehashed = (
-        await hash_password(password) if _hasher.check_needs_rehash(usable.password_hash) else None
+        await hash_password(password)
+        if _hasher.check_needs_rehash(check.coordinator.password_hash)
+        else None
     )
     async with sessions.begin() as session:
-        await throttle.settle_right(session, guess)
-        signed_in = await session.get_one(Coordinator, usable.id)
+        signed_in = await session.get_one(Coordinator, check.coordinator.id)
         signed_in.last_login_at = now
         signed_in.last_sign_in_from = throttle.address_key(client)
         if rehashed is not None:
             signed_in.password_hash = rehashed
         token = await _open_session(session, now, signed_in)
-    await _forget_expired(sessions, now)
-    return SignIn(SignInOutcome.SIGNED_IN, token=token)
+    return SignIn(check, token)
 
 
-async def _forget_expired(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
-    # A transaction of its own, holding no bucket: it never waits for a guess in a cycle.
-    async with sessions.begin() as session:
-        await throttle.forget_expired(session, now)
+async def check_current_password(
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    policy: ThrottlePolicy,
+    coordinator_id: int,
+    password: str,
+    client: str,
+) -> PasswordCheck:
+    """A signed-in coordinator's current password, counted like a sign-in: an unattended
+    session gives no more guesses at the password than the sign-in form does."""
+    async with sessions() as session:
+        email = (await session.get_one(Coordinator, coordinator_id)).email
+    return await check_password(sessions, now, policy, email, password, client)
 
 
 def _closed_entry(
@@ -229,15 +256,11 @@ async def viewer_of(session: AsyncSession, now: datetime, token: str | None) -> 
 
 
 async def change_password(
-    session: AsyncSession, coordinator_id: int, current: str, new: str, keep_token: str
-) -> str | None:
-    """Set a new password; returns why not (a msgid) or None. Other sessions are ended."""
+    session: AsyncSession, coordinator_id: int, new: str, keep_token: str
+) -> None:
+    """Set a new password, checked with `password_problem` and after the current one was
+    checked with `check_current_password`. Other sessions are ended."""
     coordinator = await session.get_one(Coordinator, coordinator_id)
-    if not await _verify(coordinator.password_hash, current):
-        return N_("The current password is wrong. Nothing was changed.")
-    problem = password_problem(new)
-    if problem is not None:
-        return problem
     coordinator.password_hash = await hash_password(new)
     # Whoever may have had the old password is signed out everywhere but here.
     await session.execute(
@@ -246,7 +269,6 @@ async def change_password(
             DashboardSession.token_hash != _token_hash(keep_token),
         )
     )
-    return None
 
 
 async def reset_password(session: AsyncSession, coordinator: Coordinator, new: str) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dashboard import auth
-from dashboard.i18n import LOCALES, N_
+from dashboard.i18n import LOCALES, N_, Translator
 from dashboard.throttle import client_address
 from dashboard.web import (
     FORGED_FORM,
@@ -25,6 +27,10 @@ LOCKED = N_(
     "Too many wrong passwords: this account is locked until {time}. Ask an administrator if "
     "you cannot wait."
 )
+
+
+def locked_message(translator: Translator, until: datetime) -> str:
+    return translator.gettext(LOCKED).format(time=translator.datetime(until))
 
 
 def routes(pages: Pages) -> list[Route]:
@@ -71,11 +77,8 @@ def routes(pages: Pages) -> list[Route]:
             password,
             client_address(request, config.throttle.trusted_proxies),
         )
-        if result.outcome is auth.SignInOutcome.LOCKED:
-            assert result.locked_until is not None
-            message = translator.gettext(LOCKED).format(
-                time=translator.datetime(result.locked_until)
-            )
+        if result.check.locked_until is not None:
+            message = locked_message(translator, result.check.locked_until)
             return await login_form(request, 429, message, email=email)
         if result.token is None:
             return await login_form(request, 401, translator.gettext(WRONG), email=email)

@@ -236,3 +236,31 @@ async def test_forwarded_for_is_believed_only_from_a_trusted_proxy(board: Dashbo
         assert await guesses(client, f"{OWNER}, 10.1.2.3", PASSWORD) == 303
     [*_, entry] = await lock_entries(board)
     assert entry.details["address"] == STRANGER
+
+
+async def test_the_current_password_on_the_account_page_is_counted_like_a_sign_in(
+    board: Dashboard, checked: list[str]
+) -> None:
+    new = "an even longer new passphrase"
+    async with board.signed_in(EMAIL) as client:
+        checked.clear()
+        token = await csrf_of(client, "/account")
+
+        async def change(current: str) -> httpx.Response:
+            return await client.post(
+                "/account/password",
+                data={"csrf_token": token, "current": current, "new": new, "again": new},
+            )
+
+        statuses = [(await change(WRONG)).status_code for _ in range(6)]
+        assert statuses == [400] * 4 + [429] * 2
+        right = await change(PASSWORD)
+        assert right.status_code == 429 and "locked until" in right.text
+    assert checked == [WRONG] * PER_ADDRESS_AND_ACCOUNT
+    # The same bucket as signing in from this address; other addresses are not affected.
+    async with board.client() as same_address:
+        assert (await sign_in(same_address, EMAIL, PASSWORD)).status_code == 429
+    async with board.client(peer=OWNER) as elsewhere:
+        assert (await sign_in(elsewhere, EMAIL, PASSWORD)).status_code == 303
+    [entry] = await lock_entries(board)
+    assert entry.details["scope"] == "address_and_account"
