@@ -5,7 +5,8 @@ Rules kept here:
   CONFLICT DO UPDATE … WHERE guesses < limit RETURNING), in a short transaction of its own,
   before the slow hash. Concurrent guesses queue on the bucket's row, so no more than a
   bucket's limit are ever checked in its window, however many arrive at once. A guess that a
-  full bucket refuses is not hashed and counts in no bucket; a right guess is given back.
+  full bucket refuses is not hashed and counts in no bucket; a right guess is given back, and
+  forgives its client address the wrong ones on that account.
 - Three buckets, each counting over a 15-minute window; the wrong guess that fills one closes
   it for 15 minutes:
   - the account typed, from one client address (5): a stranger fills only their own bucket,
@@ -15,7 +16,7 @@ Rules kept here:
   - the account typed, from all addresses together (50): many addresses together (a botnet)
     cannot brute-force it either, and the address the owner last signed in from is not held
     by this bucket, so they cannot lock the owner out.
-- Buckets are keyed by what was typed, whether an account has that address or not: an unknown
+- Buckets are keyed by the e-mail address typed, whether an account has it or not: an unknown
   address is throttled exactly like a known one, so throttling tells nobody which addresses
   have accounts.
 - The client address is the connection's peer, unless the peer is a trusted proxy
@@ -52,6 +53,8 @@ class Scope(StrEnum):
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
+    """Where client addresses come from, and how many guesses each bucket holds."""
+
     trusted_proxies: tuple[IPNetwork, ...] = ()
     per_address_and_account: int = 5
     per_address: int = 20
@@ -141,6 +144,8 @@ async def take_guess(
         number = await _count(session, now, policy, bucket)
         if number is None:
             await _give_back(session, numbers)
+            # The row is there (the statement that found it full locked it); were it not, the
+            # guess is still refused rather than hashed uncounted.
             closed_until = await session.scalar(
                 select(SignInThrottle.resets_at).where(SignInThrottle.key == bucket.key)
             )
