@@ -373,11 +373,11 @@ class Coordinator(Base):
     role: Mapped[str] = mapped_column(String(16), default=CoordinatorRole.COORDINATOR)
     locale: Mapped[str] = mapped_column(String(8), default="nl")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Failed sign-ins in a row; at the limit the account is locked until `locked_until`.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # The digest of the client address of the last sign-in (dashboard/throttle.py): guesses
+    # from everywhere together cannot shut the owner out from there.
+    last_sign_in_from: Mapped[str | None] = mapped_column(String(64))
     # On call for urgent requests: alerted in Telegram within these weekly hours
     # (`mon-fri 17:00-24:00; sat-sun 00:00-24:00`, Europe/Amsterdam).
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
@@ -396,6 +396,22 @@ class DashboardSession(Base):
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInThrottle(Base):
+    """Password guesses counted in one bucket of dashboard/throttle.py: a client address and
+    the account typed together, a client address, or an account. Keys are SHA-256 digests, of
+    fixed length whatever was typed; a row is of no use once `resets_at` has passed."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(24))
+    # The digest of the account typed, so that unlocking an account clears its buckets.
+    account_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    guesses: Mapped[int] = mapped_column(Integer)
+    # Guesses count until then, then the bucket starts again; a full bucket is closed until then.
+    resets_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AuditAction(StrEnum):

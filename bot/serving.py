@@ -46,6 +46,9 @@ async def serving(app: Any, host: str, port: int, variables: str) -> AsyncIterat
             # Access logs would put request paths (and filters) in the log; errors still show.
             access_log=False,
             lifespan="off",
+            # The client address comes from the connection; the dashboard alone reads
+            # X-Forwarded-For, and only from DASHBOARD_TRUSTED_PROXIES (dashboard/throttle.py).
+            proxy_headers=False,
             timeout_graceful_shutdown=2,
         )
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "xxx")
 # The dashboard's development secret; production refuses it (DASHBOARD_SECRET_KEY).
 DEV_DASHBOARD_SECRET_KEY = "development-only-dashboard-secret"  # noqa: S105
+IPNetwork = IPv4Network | IPv6Network
 
 
 class SettingsError(Exception):
@@ -100,6 +102,10 @@ class Settings(BaseSettings):
     )
     dashboard_host: str = Field(default="127.0.0.1", alias="DASHBOARD_HOST")
     dashboard_port: int = Field(default=8082, ge=0, le=65535, alias="DASHBOARD_PORT")
+    # Reverse proxies in front of the dashboard (addresses or networks, comma-separated): only
+    # from these is X-Forwarded-For believed for the client address that sign-in throttling
+    # counts (dashboard/throttle.py). Empty: the connection's own peer is the client.
+    dashboard_trusted_proxies: str = Field(default="", alias="DASHBOARD_TRUSTED_PROXIES")
     # For the invite links the dashboard makes: https://t.me/<BOT_USERNAME>?start=<token>.
     bot_username: str = Field(
         default="SleutelbrugBot", pattern=r"^[A-Za-z][A-Za-z0-9_]{4,31}$", alias="BOT_USERNAME"
@@ -157,6 +163,12 @@ class Settings(BaseSettings):
                 raise ValueError(str(exc)) from None
         return value
 
+    @field_validator("dashboard_trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -198,6 +210,10 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.dashboard_trusted_proxies)
+
+    @property
     def effective_database_url(self) -> str:
         """The configured database, or an SQLite file in the data folder."""
         if self.database_url:
@@ -213,6 +229,17 @@ class _NamedSettingError(ValueError):
 
 def _named_error(variable: str, problem: str) -> _NamedSettingError:
     return _NamedSettingError(variable, problem)
+
+
+def parse_networks(text: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated addresses or networks (`10.0.0.0/8, ::1`); ValueError names a bad one."""
+    networks = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        try:
+            networks.append(ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP address or network") from None
+    return tuple(networks)
 
 
 def _is_placeholder(value: str) -> bool:

@@ -3,9 +3,10 @@
 Rules kept here:
 - Passwords are stored only as argon2id hashes. Hashing takes tens of milliseconds of CPU,
   so it runs in a worker thread: the bot shares this event loop.
-- Five wrong passwords in a row lock the account for fifteen minutes; while locked, even the
-  right password is refused. An unknown address gets the same answer as a wrong password and
-  costs the same time, so sign-in does not reveal which addresses have accounts.
+- Every guess is counted in throttle buckets (per client address and account, per client
+  address, per account; dashboard/throttle.py) before its password is hashed; a full bucket
+  refuses even the right password without hashing it. An unknown address is counted, answered
+  and timed like a known one, so sign-in does not reveal which addresses have accounts.
 - A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256.
   Signing out deletes it, and it ends after two idle hours or twelve hours in all.
 - Every form carries a CSRF token derived with HMAC from the secret key and the session (or,
@@ -20,13 +21,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import (
     AuditAction,
@@ -37,11 +37,11 @@ from bot.models import (
     Organisation,
     Sleutelpersoon,
 )
+from dashboard import throttle
 from dashboard.access import Viewer
 from dashboard.i18n import N_
+from dashboard.throttle import ThrottlePolicy
 
-MAX_FAILED_SIGN_INS = 5
-LOCK_OUT = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=2)
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 12
@@ -49,17 +49,19 @@ MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 
 
-class SignInOutcome(StrEnum):
-    SIGNED_IN = "signed_in"
-    WRONG = "wrong"
-    LOCKED = "locked"
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A checked password: right (the account), locked (until when), or else wrong."""
+
+    coordinator: Coordinator | None = None
+    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)
 class SignIn:
-    outcome: SignInOutcome
-    coordinator: Coordinator | None = None
-    locked_until: datetime | None = None
+    check: PasswordCheck
+    # The new session's token for the cookie, when the password was right.
+    token: str | None = None
 
 
 def password_problem(password: str) -> str | None:
@@ -93,46 +95,118 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def sign_in(session: AsyncSession, now: datetime, email: str, password: str) -> SignIn:
-    """Check a password, counting failures and locking the account at the limit."""
-    coordinator = await session.scalar(
-        select(Coordinator).where(Coordinator.email == normalise_email(email))
+async def check_password(
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    policy: ThrottlePolicy,
+    email: str,
+    password: str,
+    client: str,
+) -> PasswordCheck:
+    """Check the password of the account `email` from the client address `client`: the guess is
+    counted in its throttle buckets first, and only a counted guess is hashed."""
+    account = normalise_email(email)
+    async with sessions.begin() as session:
+        coordinator = await session.scalar(select(Coordinator).where(Coordinator.email == account))
+        from_here = throttle.address_key(client)
+        owner_address = coordinator is not None and coordinator.last_sign_in_from == from_here
+        guess = await throttle.take_guess(
+            session, now, policy, throttle.buckets_of(account, client, owner_address=owner_address)
+        )
+    if guess.closed_until is not None:
+        return PasswordCheck(locked_until=guess.closed_until)
+    # Hashed outside any transaction: no connection or row is held while the CPU works. An
+    # unknown or deactivated account is checked against a decoy hash, so it costs the same time.
+    usable = coordinator if coordinator is not None and coordinator.active else None
+    right = await _verify(
+        usable.password_hash if usable else await asyncio.to_thread(_decoy_hash), password
     )
-    if coordinator is None or not coordinator.active:
-        await _verify(await asyncio.to_thread(_decoy_hash), password)
-        return SignIn(SignInOutcome.WRONG)
-    if coordinator.locked_until is not None and coordinator.locked_until > now:
-        return SignIn(SignInOutcome.LOCKED, locked_until=coordinator.locked_until)
-    if not await _verify(coordinator.password_hash, password):
-        coordinator.failed_logins += 1
-        if coordinator.failed_logins >= MAX_FAILED_SIGN_INS:
-            coordinator.failed_logins = 0
-            coordinator.locked_until = now + LOCK_OUT
-            session.add(
-                AuditEntry(
-                    at=now,
-                    organisation_id=coordinator.organisation_id,
-                    coordinator_id=None,
-                    subject_coordinator_id=coordinator.id,
-                    action=AuditAction.SIGN_IN_LOCKED,
-                    details={"minutes": int(LOCK_OUT.total_seconds() // 60)},
-                )
-            )
-            return SignIn(SignInOutcome.LOCKED, locked_until=coordinator.locked_until)
-        return SignIn(SignInOutcome.WRONG)
-    coordinator.failed_logins = 0
-    coordinator.locked_until = None
-    coordinator.last_login_at = now
-    if _hasher.check_needs_rehash(coordinator.password_hash):
-        coordinator.password_hash = await hash_password(password)
-    return SignIn(SignInOutcome.SIGNED_IN, coordinator=coordinator)
+    async with sessions.begin() as session:
+        if usable is not None and right:
+            await throttle.settle_right(session, guess)
+            check = PasswordCheck(coordinator=usable)
+        else:
+            filled = await throttle.settle_wrong(session, now, policy, guess)
+            for bucket in filled:
+                session.add(_closed_entry(now, policy, bucket, client, coordinator))
+            check = PasswordCheck(locked_until=now + policy.closed_for if filled else None)
+    # A transaction of its own, holding no bucket: it never waits for a guess in a cycle.
+    async with sessions.begin() as session:
+        await throttle.forget_expired(session, now)
+    return check
+
+
+async def sign_in(
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    policy: ThrottlePolicy,
+    email: str,
+    password: str,
+    client: str,
+) -> SignIn:
+    """Check a password, counted as `check_password` does; a right one opens a session."""
+    check = await check_password(sessions, now, policy, email, password, client)
+    if check.coordinator is None:
+        return SignIn(check)
+    rehashed = (
+        await hash_password(password)
+        if _hasher.check_needs_rehash(check.coordinator.password_hash)
+        else None
+    )
+    async with sessions.begin() as session:
+        signed_in = await session.get_one(Coordinator, check.coordinator.id)
+        signed_in.last_login_at = now
+        signed_in.last_sign_in_from = throttle.address_key(client)
+        if rehashed is not None:
+            signed_in.password_hash = rehashed
+        token = await _open_session(session, now, signed_in)
+    return SignIn(check, token)
+
+
+async def check_current_password(
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    policy: ThrottlePolicy,
+    coordinator_id: int,
+    password: str,
+    client: str,
+) -> PasswordCheck:
+    """A signed-in coordinator's current password, counted like a sign-in: an unattended
+    session gives no more guesses at the password than the sign-in form does."""
+    async with sessions() as session:
+        email = (await session.get_one(Coordinator, coordinator_id)).email
+    return await check_password(sessions, now, policy, email, password, client)
+
+
+def _closed_entry(
+    now: datetime,
+    policy: ThrottlePolicy,
+    bucket: throttle.Bucket,
+    client: str,
+    coordinator: Coordinator | None,
+) -> AuditEntry:
+    """The audit entry of a closed bucket: in the organisation of the account typed when there
+    is one (the bucket of an address alone names none); never the password."""
+    named = coordinator if bucket.scope is not throttle.Scope.ADDRESS else None
+    return AuditEntry(
+        at=now,
+        organisation_id=named.organisation_id if named else None,
+        coordinator_id=None,
+        subject_coordinator_id=named.id if named else None,
+        action=AuditAction.SIGN_IN_LOCKED,
+        details={
+            "scope": str(bucket.scope),
+            "address": client,
+            "minutes": int(policy.closed_for.total_seconds() // 60),
+        },
+    )
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def open_session(session: AsyncSession, now: datetime, coordinator: Coordinator) -> str:
+async def _open_session(session: AsyncSession, now: datetime, coordinator: Coordinator) -> str:
     """A new session for the coordinator; returns the token for the cookie."""
     token = secrets.token_urlsafe(32)
     # Expired sessions are removed on the way, so the table does not grow without end.
@@ -182,15 +256,11 @@ async def viewer_of(session: AsyncSession, now: datetime, token: str | None) -> 
 
 
 async def change_password(
-    session: AsyncSession, coordinator_id: int, current: str, new: str, keep_token: str
-) -> str | None:
-    """Set a new password; returns why not (a msgid) or None. Other sessions are ended."""
+    session: AsyncSession, coordinator_id: int, new: str, keep_token: str
+) -> None:
+    """Set a new password, checked with `password_problem` and after the current one was
+    checked with `check_current_password`. Other sessions are ended."""
     coordinator = await session.get_one(Coordinator, coordinator_id)
-    if not await _verify(coordinator.password_hash, current):
-        return N_("The current password is wrong. Nothing was changed.")
-    problem = password_problem(new)
-    if problem is not None:
-        return problem
     coordinator.password_hash = await hash_password(new)
     # Whoever may have had the old password is signed out everywhere but here.
     await session.execute(
@@ -199,15 +269,13 @@ async def change_password(
             DashboardSession.token_hash != _token_hash(keep_token),
         )
     )
-    return None
 
 
 async def reset_password(session: AsyncSession, coordinator: Coordinator, new: str) -> None:
     """An admin sets a checked new password for someone who lost theirs: the account is
     unlocked, and whoever had the old password is signed out everywhere."""
     coordinator.password_hash = await hash_password(new)
-    coordinator.failed_logins = 0
-    coordinator.locked_until = None
+    await throttle.unlock(session, coordinator.email)
     await end_sessions_of(session, coordinator.id)
 
 
@@ -269,7 +337,6 @@ async def create_coordinator(
         role=role,
         locale=locale,
         active=True,
-        failed_logins=0,
         created_at=now,
     )
     session.add(coordinator)

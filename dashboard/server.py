@@ -16,6 +16,7 @@ from bot.serving import serving as serving_asgi
 from bot.settings import Environment, Settings
 from bot.storage import create_engine_for, session_factory
 from dashboard.app import create_app
+from dashboard.throttle import ThrottlePolicy
 from dashboard.web import DashboardConfig
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def config_from_settings(
             ),
             cipher,
         ),
+        throttle=ThrottlePolicy(trusted_proxies=settings.trusted_proxy_networks),
     )
     return config, stack
 

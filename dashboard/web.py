@@ -36,6 +36,7 @@ from dashboard.access import NotFound, Viewer, require_admin
 from dashboard.bounds import BadRequest, path_ids_valid
 from dashboard.i18n import N_, Translator, choose_locale, load_translators
 from dashboard.tables import Table, cell_html, column_title, to_csv
+from dashboard.throttle import ThrottlePolicy
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "sleutelbrug_session"
@@ -72,6 +73,7 @@ class DashboardConfig:
     bot_username: str
     cipher: MessageCipher
     handover: Handover
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
 
 
 @dataclass

@@ -50,7 +50,8 @@ def test_the_expected_services_exist(compose: dict) -> None:
 
 
 def interpolate(value: str) -> str:
-    """Fill `${NAME:?message}` the way compose would with a plausible operator environment."""
+    """Fill `${NAME:?message}` and `${NAME:-default}` the way compose would with a plausible
+    operator environment (which leaves the defaulted ones unset)."""
     samples = {
         "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
         "WEBHOOK_URL": "https://bot.gemeente.nl",
@@ -61,7 +62,12 @@ def interpolate(value: str) -> str:
         "DASHBOARD_SECRET_KEY": "q7Vd2LpR9sKw4nTz8bHc1mYf6gJx3aUe5oWi0Q",
         "BOT_USERNAME": "SleutelbrugBot",
     }
-    return re.sub(r"\$\{(\w+)(:\?[^}]*)?\}", lambda match: samples[match.group(1)], value)
+
+    def fill(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        return samples[name] if default is None else samples.get(name, default)
+
+    return re.sub(r"\$\{(\w+)(?::\?[^}]*|:-([^}]*))?\}", fill, value)
 
 
 @pytest.mark.parametrize("service", ["bot", "worker", "dashboard"])

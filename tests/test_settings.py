@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from ipaddress import ip_network
 
 import pytest
 
@@ -44,6 +45,16 @@ def test_environment_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.effective_database_url == "postgresql+psycopg://u@db/sleutelbrug"
 
 
+def test_trusted_proxies_are_addresses_and_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().trusted_proxy_networks == ()
+    monkeypatch.setenv("DASHBOARD_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,::1")
+    assert load_settings().trusted_proxy_networks == (
+        ip_network("10.0.0.0/8"),
+        ip_network("192.0.2.7/32"),
+        ip_network("::1/128"),
+    )
+
+
 def test_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text("LOG_LEVEL=debug\nREDIS_URL=redis://localhost:6380/2\n")
     settings = load_settings()
@@ -68,6 +79,7 @@ def test_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
         ("DEMO_OFFICE_HOURS", ";"),
         ("TELEGRAM_MESSAGES_PER_SECOND", "0"),
         ("TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND", "many"),
+        ("DASHBOARD_TRUSTED_PROXIES", "10.0.0.1, proxy.internal"),
     ],
 )
 def test_a_bad_value_names_its_variable(

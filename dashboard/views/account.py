@@ -9,9 +9,12 @@ from bot.models import AuditAction
 from dashboard import auth
 from dashboard.audit import record
 from dashboard.i18n import N_
+from dashboard.throttle import client_address
+from dashboard.views.signin import locked_message
 from dashboard.web import SESSION_COOKIE, Ctx, Pages
 
 MISMATCH = N_("The two new passwords differ. Nothing was changed.")
+WRONG_CURRENT = N_("The current password is wrong. Nothing was changed.")
 
 
 def routes(pages: Pages) -> list[Route]:
@@ -29,28 +32,39 @@ def routes(pages: Pages) -> list[Route]:
 
     async def change(ctx: Ctx) -> Response:
         assert ctx.form is not None
-        current = str(ctx.form.get("current", ""))
         new = str(ctx.form.get("new", ""))
         if new != str(ctx.form.get("again", "")):
             return await show(ctx, 400, MISMATCH)
+        problem = auth.password_problem(new)
+        if problem is not None:
+            return await show(ctx, 400, problem)
+        # Only a form that would change the password costs a guess at the current one.
+        check = await auth.check_current_password(
+            config.sessions,
+            config.clock.now(),
+            config.throttle,
+            ctx.signed_in.coordinator_id,
+            str(ctx.form.get("current", "")),
+            client_address(ctx.request, config.throttle.trusted_proxies),
+        )
+        if check.locked_until is not None:
+            return await show(ctx, 429, locked_message(ctx.translator, check.locked_until))
+        if check.coordinator is None:
+            return await show(ctx, 400, WRONG_CURRENT)
         async with config.sessions.begin() as session:
-            problem = await auth.change_password(
+            await auth.change_password(
                 session,
                 ctx.signed_in.coordinator_id,
-                current,
                 new,
                 ctx.request.cookies.get(SESSION_COOKIE, ""),
             )
-            if problem is None:
-                record(
-                    session,
-                    config.clock.now(),
-                    ctx.signed_in,
-                    AuditAction.PASSWORD_CHANGED,
-                    subject_coordinator_id=ctx.signed_in.coordinator_id,
-                )
-        if problem is not None:
-            return await show(ctx, 400, problem)
+            record(
+                session,
+                config.clock.now(),
+                ctx.signed_in,
+                AuditAction.PASSWORD_CHANGED,
+                subject_coordinator_id=ctx.signed_in.coordinator_id,
+            )
         return RedirectResponse("/account?changed=1", 303)
 
     return [

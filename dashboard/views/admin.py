@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.models import AuditAction, Coordinator, CoordinatorRole, Organisation, Sleutelpersoon
-from dashboard import access, auth
+from dashboard import access, auth, throttle
 from dashboard.audit import record
 from dashboard.bounds import row_id
 from dashboard.i18n import LOCALES, N_
@@ -42,6 +43,9 @@ def routes(pages: Pages) -> list[Route]:
             organisations = (await session.scalars(access.organisations(viewer))).all()
             coordinators = (await session.scalars(access.coordinators(viewer))).all()
             unplaced = (await session.scalars(access.unassigned_sleutelpersonen(viewer))).all()
+            closed = await throttle.closed_accounts(
+                session, now, config.throttle, [c.email for c in coordinators]
+            )
             people = dict(
                 (
                     await session.execute(
@@ -94,7 +98,7 @@ def routes(pages: Pages) -> list[Route]:
                     if c.role == CoordinatorRole.ADMIN
                     else ctx.gettext("coordinator"),
                     ctx.gettext("yes") if c.active else ctx.gettext("no"),
-                    c.locked_until if c.locked_until and c.locked_until > now else None,
+                    closed.get(c.email),
                     c.last_login_at,
                 ]
             )
@@ -115,6 +119,7 @@ def routes(pages: Pages) -> list[Route]:
                 organisation_table=organisation_table,
                 organisations=organisations,
                 coordinators=coordinators,
+                closed=closed,
                 unplaced=unplaced,
                 locales=LOCALES,
                 now=now,
@@ -226,7 +231,7 @@ def routes(pages: Pages) -> list[Route]:
                 )
                 if coordinator.id == ctx.signed_in.coordinator_id and what == "deactivated":
                     raise AdminRefused(N_("You cannot deactivate your own account."))
-                action = _apply(coordinator, what)
+                action = await _apply(session, coordinator, what)
                 if what == "deactivated":
                     await auth.end_sessions_of(session, coordinator.id)
                 record(
@@ -295,13 +300,12 @@ def routes(pages: Pages) -> list[Route]:
     ]
 
 
-def _apply(coordinator: Coordinator, what: str) -> AuditAction:
+async def _apply(session: AsyncSession, coordinator: Coordinator, what: str) -> AuditAction:
     if what == "deactivated":
         coordinator.active = False
         return AuditAction.COORDINATOR_DEACTIVATED
     if what == "reactivated":
         coordinator.active = True
         return AuditAction.COORDINATOR_REACTIVATED
-    coordinator.failed_logins = 0
-    coordinator.locked_until = None
+    await throttle.unlock(session, coordinator.email)
     return AuditAction.COORDINATOR_UNLOCKED

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dashboard import auth
-from dashboard.i18n import LOCALES, N_
+from dashboard.i18n import LOCALES, N_, Translator
+from dashboard.throttle import client_address
 from dashboard.web import (
     FORGED_FORM,
     LANGUAGE_COOKIE,
@@ -24,6 +27,10 @@ LOCKED = N_(
     "Too many wrong passwords: this account is locked until {time}. Ask an administrator if "
     "you cannot wait."
 )
+
+
+def locked_message(translator: Translator, until: datetime) -> str:
+    return translator.gettext(LOCKED).format(time=translator.datetime(until))
 
 
 def routes(pages: Pages) -> list[Route]:
@@ -62,23 +69,21 @@ def routes(pages: Pages) -> list[Route]:
             return await login_form(request, 403, translator.gettext(FORGED_FORM))
         email = str(form.get("email", ""))
         password = str(form.get("password", ""))
-        now = config.clock.now()
-        async with config.sessions.begin() as session:
-            result = await auth.sign_in(session, now, email, password)
-            token = None
-            if result.outcome is auth.SignInOutcome.SIGNED_IN:
-                assert result.coordinator is not None
-                token = await auth.open_session(session, now, result.coordinator)
-        if token is None:
-            if result.outcome is auth.SignInOutcome.LOCKED:
-                assert result.locked_until is not None
-                message = translator.gettext(LOCKED).format(
-                    time=translator.datetime(result.locked_until)
-                )
-                return await login_form(request, 429, message, email=email)
+        result = await auth.sign_in(
+            config.sessions,
+            config.clock.now(),
+            config.throttle,
+            email,
+            password,
+            client_address(request, config.throttle.trusted_proxies),
+        )
+        if result.check.locked_until is not None:
+            message = locked_message(translator, result.check.locked_until)
+            return await login_form(request, 429, message, email=email)
+        if result.token is None:
             return await login_form(request, 401, translator.gettext(WRONG), email=email)
         response = RedirectResponse(local_path(str(form.get("next", ""))), 303)
-        pages.set_session_cookie(response, token)
+        pages.set_session_cookie(response, result.token)
         return response
 
     async def sign_out(ctx: Ctx) -> Response:

@@ -173,7 +173,6 @@ async def add_on_call_coordinator(
                 role="coordinator",
                 locale="nl",
                 active=True,
-                failed_logins=0,
                 created_at=now,
                 telegram_user_id=user.id,
                 on_call_hours=hours,

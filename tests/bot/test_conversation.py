@@ -424,7 +424,6 @@ async def test_the_coordinator_on_call_is_alerted_of_an_emergency(
                         role="coordinator",
                         locale="nl",
                         active=True,
-                        failed_logins=0,
                         created_at=clock.now(),
                         telegram_user_id=user.id,
                         on_call_hours=hours,

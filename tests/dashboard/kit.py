@@ -60,11 +60,13 @@ class Dashboard:
     clock: ManualClock
     cipher: MessageCipher
 
-    def client(self, base_url: str = "http://dashboard.test") -> httpx.AsyncClient:
-        # English unless a test asks otherwise (the default for browsers without a preference
-        # is Dutch).
+    def client(
+        self, base_url: str = "http://dashboard.test", peer: str = "127.0.0.1"
+    ) -> httpx.AsyncClient:
+        """A browser connecting from the address `peer`. English unless a test asks otherwise
+        (the default for browsers without a preference is Dutch)."""
         return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app),
+            transport=httpx.ASGITransport(app=self.app, client=(peer, 123)),
             base_url=base_url,
             headers={"accept-language": "en"},
         )
@@ -115,6 +117,16 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> httpx
     return await client.post(
         "/login", data={"csrf_token": token, "email": email, "password": password, "next": "/now"}
     )
+
+
+async def lock_out(board: Dashboard, email: str) -> None:
+    """Wrong passwords until the account is locked for this test client's address."""
+    async with board.client() as client:
+        statuses = [
+            (await sign_in(client, email, "not the password")).status_code
+            for _ in range(board.config.throttle.per_address_and_account)
+        ]
+    assert 429 in statuses, statuses
 
 
 @asynccontextmanager

@@ -22,9 +22,19 @@ from bot.models import (
     Sleutelpersoon,
 )
 from bot.profiles import NewProfile, create_sleutelpersoon
+from dashboard.throttle import ThrottlePolicy, closed_accounts
 from matching.office_hours import parse_weekly_hours
 
-from .kit import PASSWORD, Dashboard, add_conversation, add_person, csrf_of, dashboard, sign_in
+from .kit import (
+    PASSWORD,
+    Dashboard,
+    add_conversation,
+    add_person,
+    csrf_of,
+    dashboard,
+    lock_out,
+    sign_in,
+)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
@@ -209,9 +219,7 @@ async def test_admins_manage_organisations_and_accounts(board: Dashboard) -> Non
             assert (await sign_in(client, BRAM, PASSWORD)).status_code == 401
         assert (await admin_post(f"/admin/coordinators/{bram.id}/reactivate")).status_code == 303
 
-        async with board.sessions.begin() as session:
-            locked = await session.get_one(Coordinator, bram.id)
-            locked.failed_logins, locked.locked_until = 5, TUESDAY_10 + timedelta(minutes=15)
+        await lock_out(board, BRAM)
         async with board.client() as client:
             assert (await sign_in(client, BRAM, PASSWORD)).status_code == 429
         page = await anna.get("/admin")
@@ -221,9 +229,7 @@ async def test_admins_manage_organisations_and_accounts(board: Dashboard) -> Non
             assert (await sign_in(client, BRAM, PASSWORD)).status_code == 303
 
         # A forgotten password: the admin sets a new one, which unlocks and signs out.
-        async with board.sessions.begin() as session:
-            locked = await session.get_one(Coordinator, bram.id)
-            locked.failed_logins, locked.locked_until = 5, TUESDAY_10 + timedelta(minutes=15)
+        await lock_out(board, BRAM)
         short = await admin_post(f"/admin/coordinators/{bram.id}/password", password="short")
         assert short.status_code == 400 and "at least 12 characters" in short.text
         mine = await admin_post(f"/admin/coordinators/{own.id}/password", password=NEW_PASSWORD)
@@ -246,7 +252,8 @@ async def test_admins_manage_organisations_and_accounts(board: Dashboard) -> Non
             )
         ).all()
         stored = await session.get_one(Coordinator, bram.id)
-        assert stored.password_hash.startswith("$argon2id$") and stored.locked_until is None
+        assert stored.password_hash.startswith("$argon2id$")
+        assert await closed_accounts(session, board.clock.now(), ThrottlePolicy(), [BRAM]) == {}
         reset_details = (
             await session.scalars(
                 select(AuditEntry.details).where(
