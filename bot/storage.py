@@ -7,9 +7,11 @@ only by Alembic migrations (`bot/migrations`), never by `create_all`, so both st
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,11 +50,39 @@ def migrate(database_url: str, revision: str = "head") -> None:
     command.upgrade(config, revision)
 
 
+# How long a SQLite transaction waits for another's write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def create_engine_for(database_url: str) -> AsyncEngine:
     # Errors name their statement but not its parameters: those can be what people wrote.
-    return create_async_engine(
+    engine = create_async_engine(
         async_database_url(database_url), pool_pre_ping=True, hide_parameters=True
     )
+    if engine.dialect.name == "sqlite":
+        _serialise_sqlite_transactions(engine)
+    return engine
+
+
+def _serialise_sqlite_transactions(engine: AsyncEngine) -> None:
+    """SQLite has one writer at a time. Its default (BEGIN DEFERRED) takes the write lock only at
+    the first write, so two transactions that both read first can deadlock, and SQLite then
+    fails one at once ("database is locked") instead of letting it wait. Chats are handled side
+    by side and chats are sent to side by side, so every transaction begins IMMEDIATE: it takes
+    the write lock up front and waits for it, up to `SQLITE_BUSY_TIMEOUT_MS`. PostgreSQL, for
+    more than one process, needs none of this."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def take_over_transactions(dbapi_connection: Any, _record: Any) -> None:
+        # The driver would otherwise emit its own BEGIN DEFERRED.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def begin_immediate(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
