@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import socket
@@ -250,7 +251,12 @@ class OutboxSender:
             if chat_id in self._sending:
                 self._send_again.add(chat_id)
             else:
-                self._sending[chat_id] = asyncio.create_task(self._send_chat(chat_id))
+                # In a context of its own: the task outlives the handler that asked for it
+                # and must not carry the handler's update (bot/inbox.py marks an update in
+                # the first commit made in its context).
+                self._sending[chat_id] = asyncio.create_task(
+                    self._send_chat(chat_id), context=contextvars.Context()
+                )
 
     async def due_chats(self) -> list[int]:
         """The chats with a row that may be sent now."""
