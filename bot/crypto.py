@@ -71,6 +71,24 @@ def weakness_of(key: bytes) -> str | None:
     return None
 
 
+# A random secret written as text (base64 or hex, 32 characters or more): fewer distinct
+# characters than this happens by chance with a probability below 1e-12.
+MIN_DISTINCT_SECRET_CHARACTERS = 6
+
+
+def weakness_of_text_secret(secret: str) -> str | None:
+    """Why a secret written as text cannot have come from a random generator, or None when it
+    may have. The same reading as `weakness_of` for keys, for characters instead of bytes:
+    each rule refuses a random 32-character value with a probability below 1e-12."""
+    if any(secret == secret[period:] + secret[:period] for period in range(1, len(secret))):
+        return "is a short pattern repeated"
+    if len(set(secret)) < MIN_DISTINCT_SECRET_CHARACTERS:
+        return "repeats a few characters"
+    if secret.isalpha() and (secret.islower() or secret.isupper()):
+        return "is typed text (letters of one case: a word or a passphrase), not random"
+    return None
+
+
 def new_key_spec(key_id: str) -> str:
     return f"{key_id}:{base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode()}"
 

@@ -49,6 +49,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot import notices, rate_limit
 from bot.handover import ACTIVE_REQUEST_STATUSES, OPEN, Handover
+from bot.i18n import Texts
 from bot.inbox import NO_CHAT
 from bot.intake import InboxStream
 from bot.models import (
@@ -68,7 +69,7 @@ from bot.models import (
     Signal,
     Sleutelpersoon,
 )
-from bot.outbox import enqueue
+from bot.outbox import drop_command_menu, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,10 @@ NEWCOMER_BATCH = 50
 SENT_OUTBOX_KEPT = timedelta(days=7)
 # Stream entries read at once while looking for an erased chat's announcements.
 STREAM_PAGE = 1000
+# The outbox purpose of /delete's question. That row is the record that it was asked: its
+# buttons act only while a row of it to the chat, at most DELETE_PROMPT_VALID old, is there.
+DELETE_PROMPT = "prompt:delete"
+DELETE_PROMPT_VALID = timedelta(hours=1)
 
 
 async def erase_newcomer(
@@ -172,6 +177,48 @@ async def erase_newcomer(
     )
     await session.delete(newcomer)
     session.add(ErasureEvent(at=now, reason=reason))
+
+
+async def answer_delete_prompt(
+    session: AsyncSession,
+    now: datetime,
+    chat_id: int,
+    confirmed: bool,
+    handover: Handover,
+    texts: Texts,
+) -> bool:
+    """A press on /delete's question: yes erases the newcomer of the chat, or before consent
+    (no newcomer) forgets the chat all the same; no keeps everything. Either answers the
+    question, so another press of it finds none. False, and nothing changes, when no question
+    to this chat is open: a forged press or one on an old question never skips the asking."""
+    asked = OutboxMessage.chat_id == chat_id, OutboxMessage.purpose == DELETE_PROMPT
+    pending = await session.scalar(
+        select(OutboxMessage.id).where(
+            *asked, OutboxMessage.created_at >= now - DELETE_PROMPT_VALID
+        )
+    )
+    if pending is None:
+        return False
+    if confirmed:
+        newcomer = await session.scalar(
+            select(Newcomer).where(Newcomer.telegram_user_id == chat_id)
+        )
+        if newcomer is not None:
+            await erase_newcomer(session, now, newcomer, handover, "newcomer_request")
+        else:
+            await _forget_chat(session, now, chat_id)  # the question itself goes with it
+        log.info("a newcomer erased their data")
+        # Sent at once like the confirmation, and forgotten with it (the rules above).
+        drop_command_menu(session, now, chat_id)
+        notice = notices.deleted(texts)
+    else:
+        # Only sent rows: one still unsent may be in a sender's hands (a second /delete's).
+        await session.execute(
+            delete(OutboxMessage).where(*asked, OutboxMessage.sent_at.is_not(None))
+        )
+        notice = notices.delete_cancelled(texts)
+    enqueue(session, now, chat_id, "sendMessage", {"text": notice})
+    return True
 
 
 async def erase_sleutelpersoon(

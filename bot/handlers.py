@@ -32,7 +32,7 @@ from telegram.ext import ContextTypes
 from bot import access, notices, outbox
 from bot.directory import local_today, schedule_of
 from bot.done_phrases import sounds_done
-from bot.erasure import erase_newcomer
+from bot.erasure import DELETE_PROMPT, answer_delete_prompt
 from bot.handover import (
     DANGER_NO,
     DANGER_PREFIX,
@@ -48,7 +48,6 @@ from bot.handover import (
     send_emergency_help,
 )
 from bot.i18n import (
-    DEFAULT_LOCALE,
     LANGUAGE_ENDONYMS,
     SUPPORTED_LOCALES,
     Texts,
@@ -175,7 +174,10 @@ async def preferences(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if (person := await access.sleutelpersoon_of_user(session, user.id)) is not None:
             _not_for_you(services, session, now, user, person.locale)
             return
-        newcomer = await _newcomer(session, now, user.id, user.language_code, None)
+        newcomer = await access.newcomer_of_user(session, user.id)
+        if newcomer is None:  # preferences are kept only after consent: that comes first
+            _language_choice(services, session, now, user.id, suggest_locale(user.language_code))
+            return
         texts = services.handover.texts_for(newcomer.locale)
         keyboard = _keyboard(
             [
@@ -400,21 +402,21 @@ async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             _say(session, now, user.id, overview)
             return
         newcomer = await access.newcomer_of_user(session, user.id)
-        locale = newcomer.locale if newcomer else suggest_locale(user.language_code)
+        if newcomer is None:
+            texts = services.handover.texts_for(suggest_locale(user.language_code))
+            _say(session, now, user.id, notices.privacy_before_consent(texts))
+            return
+        locale = newcomer.locale or suggest_locale(user.language_code)
         texts = services.handover.texts_for(locale)
-        questions = 0
-        if newcomer is not None:
-            questions = len(
-                (
-                    await session.scalars(
-                        select(HelpRequest.id).where(HelpRequest.newcomer_id == newcomer.id)
-                    )
-                ).all()
-            )
+        questions = len(
+            (
+                await session.scalars(
+                    select(HelpRequest.id).where(HelpRequest.newcomer_id == newcomer.id)
+                )
+            ).all()
+        )
         _say(session, now, user.id, notices.privacy_overview(
-            texts, locale or "en",
-            newcomer.preferred_gender if newcomer else None,
-            newcomer.avoid_circle if newcomer else None,
+            texts, locale, newcomer.preferred_gender, newcomer.avoid_circle,
             questions, services.retention_days,
         ))  # fmt: skip
 
@@ -440,7 +442,7 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 (texts.gettext("↩️ No, keep it"), DELETE_PREFIX + "no"),
             ]
         )
-        _say(session, now, user.id, notices.delete_confirm(texts), keyboard)
+        _say(session, now, user.id, notices.delete_confirm(texts), keyboard, DELETE_PROMPT)
 
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -457,25 +459,20 @@ async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if answer not in YES_OR_NO:
         await _refuse_button(services, query, user)
         return
-    await _answer(query)
     now = services.clock.now()
+    refusal: str | None = None
     async with services.sessions.begin() as session:
-        if await _sleutelpersoon_told_delete_is_not_here(services, session, now, user):
-            return
-        newcomer = await access.newcomer_of_user(session, user.id)
-        texts = services.handover.texts_for(
-            newcomer.locale if newcomer else suggest_locale(user.language_code)
-        )
-        if answer == "no":
-            _say(session, now, user.id, notices.delete_cancelled(texts))
-        else:
-            if newcomer is not None:
-                await erase_newcomer(session, now, newcomer, services.handover, "newcomer_request")
-            log.info("a newcomer erased their data")
-            # Sent at once like the confirmation, and forgotten with it (bot/erasure.py).
-            outbox.drop_command_menu(session, now, user.id)
-            _say(session, now, user.id, notices.deleted(texts))
-    await _settle(query.edit_message_reply_markup(reply_markup=None))
+        if not await _sleutelpersoon_told_delete_is_not_here(services, session, now, user):
+            texts = services.handover.texts_for(await _locale_of(session, user))
+            answered = await answer_delete_prompt(
+                session, now, user.id, answer == "yes", services.handover, texts
+            )
+            # Without a /delete prompt to this chat (a forged press, or one on a prompt
+            # answered or expired) nothing is erased: the confirmation is never skipped.
+            refusal = None if answered else notices.not_understood_command(texts)
+    await _answer(query, refusal)
+    if refusal is None:
+        await _settle(query.edit_message_reply_markup(reply_markup=None))
 
 
 @sends_outbox
@@ -507,9 +504,6 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 .format(language=isolate(LANGUAGE_ENDONYMS[locale])),
             )
         else:
-            newcomer = await _newcomer(session, now, user.id, user.language_code, None)
-            newcomer.locale = locale
-            newcomer.updated_at = now
             texts = services.texts[locale]
             outbox.set_command_menu(session, now, user.id, notices.newcomer_commands(texts))
             _say(
@@ -520,9 +514,13 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                     language=isolate(LANGUAGE_ENDONYMS[locale])
                 ),
             )
-            if newcomer.consented_at is None:
-                _ask_consent(services, session, now, newcomer)
+            newcomer = await access.newcomer_of_user(session, user.id)
+            if newcomer is None:
+                # Nothing is stored before consent: the choice travels in the consent buttons.
+                _ask_consent(services, session, now, user.id, locale)
             else:
+                newcomer.locale = locale
+                newcomer.updated_at = now
                 _say(session, now, user.id, notices.ask_your_question(texts))
 
 
@@ -533,31 +531,19 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
-    answer = query.data.removeprefix(CONSENT_PREFIX)
-    if answer not in YES_OR_NO:
+    answer, _, locale = query.data.removeprefix(CONSENT_PREFIX).partition(":")
+    if answer not in YES_OR_NO or locale not in SUPPORTED_LOCALES:
+        await _refuse_button(services, query, user)
+        return
+    async with services.sessions() as session:
+        sleutelpersoon = await access.sleutelpersoon_of_user(session, user.id)
+    if sleutelpersoon is not None:  # one account, one role: a sleutelpersoon is no newcomer
         await _refuse_button(services, query, user)
         return
     await _answer(query)
-    agreed = answer == "yes"
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        newcomer = await access.newcomer_of_user(session, user.id)
-        texts = services.handover.texts_for(
-            newcomer.locale if newcomer else suggest_locale(user.language_code)
-        )
-        if newcomer is None or (newcomer.consented_at is not None and not agreed):
-            # A press on a consent message answered before (withdrawing is /delete's job).
-            _say(session, now, user.id, notices.not_understood_command(texts))
-        elif agreed:
-            newcomer.consented_at = newcomer.consented_at or now
-            _say(session, now, user.id, notices.what_is_a_sleutelpersoon(texts))
-            _say(session, now, user.id, notices.ask_your_question(texts))
-        else:
-            # Without agreement nothing is kept: the row held only the chosen language (and
-            # any preferences); writing again starts from the language choice.
-            await session.delete(newcomer)
-            outbox.drop_command_menu(session, now, user.id)
-            _say(session, now, user.id, notices.consent_refused(texts))
+        await _answer_consent(services, session, now, user.id, locale, answer == "yes")
 
 
 @sends_outbox
@@ -603,10 +589,13 @@ async def answer_danger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     now = services.clock.now()
     async with services.sessions.begin() as session:
         newcomer = await access.newcomer_of_user(session, user.id)
-        if newcomer is None:  # erased since: help is never refused, the numbers still go
+        if newcomer is None:
+            # Asked before consent (or erased since): help is never refused. Yes sends the
+            # numbers and the anonymous alert, no leaves the consent question to go on.
             if choice == DANGER_YES:
                 texts = services.handover.texts_for(suggest_locale(user.language_code))
                 send_emergency_help(session, now, user.id, texts)
+                await services.handover.alert_before_consent(session, now)
             return
         await services.handover.answer_danger(session, now, newcomer, choice == DANGER_YES)
     await _settle(query.edit_message_reply_markup(reply_markup=None))
@@ -885,10 +874,11 @@ async def _from_newcomer(
 ) -> None:
     content = content_of(incoming)
     text = content.text
-    known = await access.newcomer_of_user(session, user_id)
-    newcomer = known or await _new_newcomer(session, now, user_id, language_code, text)
-    newcomer.updated_at = now  # the retention period counts from the last activity
-    texts = services.handover.texts_for(newcomer.locale)
+    newcomer = await access.newcomer_of_user(session, user_id)
+    # Before consent there is no newcomer: their language is guessed from Telegram's setting
+    # and the script of this message, for the language choice (to be confirmed).
+    locale = (newcomer.locale if newcomer else None) or suggest_locale(language_code, text)
+    texts = services.handover.texts_for(locale)
     # Every text is read for danger, on every path, at any hour (nlu/danger.py): the emergency
     # phrases, and Rasa's emergency intent while Rasa answers (when it does not, the phrases
     # decide alone). URGENT sends the help numbers; CHECK asks, with 112 in the question.
@@ -897,16 +887,19 @@ async def _from_newcomer(
     if danger is not Danger.NONE:
         log.warning("possible emergency (%s); help offered", danger.value)
     handover = services.handover
-    if newcomer.consented_at is None:
+    if newcomer is None:
         if danger is Danger.URGENT:
             # To protect vital interests: the numbers at once, and whoever is on call is told,
             # with nothing about this person (nothing is kept before consent).
             send_emergency_help(session, now, user_id, texts)
             await handover.alert_before_consent(session, now)
         elif danger is Danger.CHECK:
-            handover.ask_about_danger(session, now, newcomer, None)
-        _welcome_before_consent(services, session, now, newcomer, first_contact=known is None)
+            handover.ask_about_danger(session, now, user_id, texts, None)
+        # Every message before consent brings the language choice, which leads to the consent
+        # text: what they chose earlier is not kept anywhere to skip it.
+        _language_choice(services, session, now, user_id, locale)
         return
+    newcomer.updated_at = now  # the retention period counts from the last activity
     conversation = await handover.open_conversation_of_newcomer(session, newcomer)
     if conversation is not None:
         if danger is Danger.URGENT:
@@ -915,7 +908,7 @@ async def _from_newcomer(
         await handover.relay_from_newcomer(session, now, conversation, newcomer, content)
         if danger is Danger.CHECK:
             asked = await session.get_one(HelpRequest, conversation.request_id)
-            handover.ask_about_danger(session, now, newcomer, asked)
+            handover.ask_about_danger(session, now, user_id, texts, asked)
         if danger is Danger.NONE and sounds_done(incoming.text):
             # Only asked, never closed on words alone: the message is passed on either way.
             keyboard = _done_keyboard(texts, conversation.id)
@@ -936,7 +929,7 @@ async def _from_newcomer(
             await handover.mark_urgent(session, now, request.id)
         await handover.add_to_waiting_request(session, now, newcomer, request, content)
         if danger is Danger.CHECK:
-            handover.ask_about_danger(session, now, newcomer, request)
+            handover.ask_about_danger(session, now, user_id, texts, request)
         return
     if danger is Danger.URGENT:
         # Routed as an emergency: help numbers to the newcomer, the request to the
@@ -1043,11 +1036,12 @@ def _say(
     chat_id: int,
     text: str,
     keyboard: InlineKeyboardMarkup | None = None,
+    purpose: str | None = None,
 ) -> None:
     params: dict[str, object] = {"text": text}
     if keyboard is not None:
         params["reply_markup"] = keyboard.to_dict()
-    enqueue(session, now, chat_id, "sendMessage", params)
+    enqueue(session, now, chat_id, "sendMessage", params, purpose=purpose)
 
 
 async def _sleutelpersoon_or_refuse(
@@ -1158,58 +1152,53 @@ def _done_keyboard(texts: Texts, conversation_id: int) -> InlineKeyboardMarkup:
 
 
 def _ask_consent(
-    services: Services, session: AsyncSession, now: datetime, newcomer: Newcomer
+    services: Services, session: AsyncSession, now: datetime, user_id: int, locale: str
 ) -> None:
-    texts = services.handover.texts_for(newcomer.locale)
+    """The consent text in the chosen language; its buttons carry the language, which is
+    stored only if they agree."""
+    texts = services.handover.texts_for(locale)
     keyboard = _keyboard(
         [
-            (texts.gettext("✅ I agree"), CONSENT_PREFIX + "yes"),
-            (texts.gettext("✖️ I do not agree"), CONSENT_PREFIX + "no"),
+            (texts.gettext("✅ I agree"), f"{CONSENT_PREFIX}yes:{locale}"),
+            (texts.gettext("✖️ I do not agree"), f"{CONSENT_PREFIX}no:{locale}"),
         ]
     )
     request = notices.consent_request(texts, services.retention_days)
-    _say(session, now, newcomer.telegram_user_id, request, keyboard)
+    _say(session, now, user_id, request, keyboard)
 
 
-def _welcome_before_consent(
+async def _answer_consent(
     services: Services,
     session: AsyncSession,
     now: datetime,
-    newcomer: Newcomer,
-    first_contact: bool,
+    user_id: int,
+    locale: str,
+    agreed: bool,
 ) -> None:
-    """A message before consent: on first contact the language buttons, with the language
-    guessed from Telegram's setting and the script of this message first; later the consent
-    text again, in the language they chose."""
-    if first_contact:
-        _language_choice(
-            services, session, now, newcomer.telegram_user_id, newcomer.locale or DEFAULT_LOCALE
-        )
-    else:
-        _ask_consent(services, session, now, newcomer)
-
-
-async def _newcomer(
-    session: AsyncSession, now: datetime, user_id: int, language_code: str | None, text: str | None
-) -> Newcomer:
-    """The newcomer's row, created on first contact."""
+    """Agreeing makes the newcomer's row (their Telegram id, the language, the moment); not
+    agreeing keeps nothing, and writing again starts from the language choice. A press on a
+    consent text answered before agrees again harmlessly or is not valid (withdrawing is
+    /delete's job)."""
     newcomer = await access.newcomer_of_user(session, user_id)
-    return newcomer or await _new_newcomer(session, now, user_id, language_code, text)
-
-
-async def _new_newcomer(
-    session: AsyncSession, now: datetime, user_id: int, language_code: str | None, text: str | None
-) -> Newcomer:
-    """A new newcomer's row, with a language guessed from their writing (to be confirmed)."""
-    newcomer = Newcomer(
-        telegram_user_id=user_id,
-        locale=suggest_locale(language_code, text),
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(newcomer)
-    await session.flush()
-    return newcomer
+    texts = services.handover.texts_for(newcomer.locale if newcomer else locale)
+    if newcomer is not None and not agreed:
+        _say(session, now, user_id, notices.not_understood_command(texts))
+    elif agreed:
+        if newcomer is None:
+            session.add(
+                Newcomer(
+                    telegram_user_id=user_id,
+                    locale=locale,
+                    consented_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        _say(session, now, user_id, notices.what_is_a_sleutelpersoon(texts))
+        _say(session, now, user_id, notices.ask_your_question(texts))
+    else:
+        outbox.drop_command_menu(session, now, user_id)
+        _say(session, now, user_id, notices.consent_refused(texts))
 
 
 async def _target_conversation(
@@ -1282,6 +1271,19 @@ async def _accept_invite(
             user_id,
             notices.invite_invalid(services.texts[suggest_locale(language_code)]),
         )
+        return
+    # One Telegram account holds one role and one profile: otherwise a newcomer's own question
+    # could be offered to themselves, and a second profile would take over the first one's
+    # account. The link stays valid for the account it was meant for.
+    holder = await access.sleutelpersoon_of_user(session, user_id)
+    if holder is not None and holder.id != person.id:
+        texts = services.handover.texts_for(holder.locale)
+        _say(session, now, user_id, notices.already_a_sleutelpersoon(texts, holder.organisation))
+        return
+    newcomer = await access.newcomer_of_user(session, user_id)
+    if newcomer is not None:
+        texts = services.handover.texts_for(newcomer.locale)
+        _say(session, now, user_id, notices.newcomer_cannot_join(texts))
         return
     person.telegram_user_id = user_id
     person.invite_token_hash = None

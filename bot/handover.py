@@ -199,7 +199,8 @@ class Handover:
         await session.flush()
         self.add_message(session, now, request, content)
         if ask_about_danger:
-            self.ask_about_danger(session, now, newcomer, request)
+            texts = self.texts_for(newcomer.locale)
+            self.ask_about_danger(session, now, newcomer.telegram_user_id, texts, request)
         if domain is not None:
             await self.route(session, now, request, newcomer)
         return request
@@ -291,17 +292,17 @@ class Handover:
         self,
         session: AsyncSession,
         now: datetime,
-        newcomer: Newcomer,
+        chat_id: int,
+        texts: Texts,
         request: HelpRequest | None,
     ) -> None:
-        """Ask whether the newcomer or someone else is in danger right now, with 112 in the
-        question itself; the request (None before consent: nothing is kept) remembers it was
-        asked, so the coordinators see an unanswered one."""
+        """Ask whether the writer of this chat or someone else is in danger right now, with 112
+        in the question itself; the request (None before consent: nothing is kept) remembers it
+        was asked, so the coordinators see an unanswered one."""
         if request is not None and request.danger_check != DangerCheck.YES:
             request.danger_check = DangerCheck.ASKED
-        texts = self.texts_for(newcomer.locale)
         enqueue(
-            session, now, newcomer.telegram_user_id, "sendMessage",
+            session, now, chat_id, "sendMessage",
             {"text": notices.danger_question(texts),
              "reply_markup": danger_keyboard(texts).to_dict()},
         )  # fmt: skip
@@ -310,8 +311,9 @@ class Handover:
         self, session: AsyncSession, now: datetime, newcomer: Newcomer, in_danger: bool
     ) -> None:
         """The newcomer's answer to the danger question. Yes: the help numbers and the latest
-        request asked about urgent (before consent, the anonymous alert). No: the question goes
-        on as it was. A press on an old question still answers: help is never refused."""
+        request asked about urgent. No: the question goes on as it was. A press on an old
+        question still answers: help is never refused. (Before consent there is no newcomer:
+        the handler sends the numbers and the anonymous alert itself.)"""
         texts = self.texts_for(newcomer.locale)
         request = await _latest_request(
             session, newcomer, HelpRequest.danger_check == DangerCheck.ASKED
@@ -320,18 +322,15 @@ class Handover:
             if request is not None:
                 request.danger_check = DangerCheck.NO
                 request.updated_at = now
-            if newcomer.consented_at is not None:  # before consent the consent text still asks
-                enqueue(
-                    session, now, newcomer.telegram_user_id, "sendMessage",
-                    {"text": notices.not_in_danger(texts)},
-                )  # fmt: skip
+            enqueue(
+                session, now, newcomer.telegram_user_id, "sendMessage",
+                {"text": notices.not_in_danger(texts)},
+            )  # fmt: skip
             return
         send_emergency_help(session, now, newcomer.telegram_user_id, texts)
         if request is not None:
             request.danger_check = DangerCheck.YES
             await self.mark_urgent(session, now, request.id)
-        elif newcomer.consented_at is None:
-            await self.alert_before_consent(session, now)
 
     async def alert_before_consent(self, session: AsyncSession, now: datetime) -> None:
         """Tell whoever is on call that someone who has not consented may be in danger, without

@@ -70,14 +70,15 @@ class Base(DeclarativeBase):
 
 
 class Newcomer(Base):
-    """A person who asks for help. Only what the bot needs to answer them is kept."""
+    """A person who asks for help. Only what the bot needs to answer them is kept, and only
+    once they agreed to the consent text: the row is made by that agreement."""
 
     __tablename__ = "newcomers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     locale: Mapped[str | None] = mapped_column(String(8))
-    consented_at: Mapped[datetime | None]
+    consented_at: Mapped[datetime]
     preferred_gender: Mapped[str | None] = mapped_column(String(16))
     # The newcomer's own town or community: sleutelpersonen from it are avoided when set.
     avoid_circle: Mapped[str | None] = mapped_column(String(80))

@@ -451,6 +451,31 @@ def invite_invalid(texts: Texts) -> str:
     )
 
 
+def already_a_sleutelpersoon(texts: Texts, organisation: str | None) -> str:
+    """An invite opened by an account connected to another profile: nothing changed."""
+    if organisation is None:
+        return texts.gettext(
+            "This Telegram account is already connected as a sleutelpersoon, so the link was "
+            "not used and nothing changed: one account holds one profile. Please ask the "
+            "coordinator who sent you the link."
+        )
+    return texts.gettext(
+        "This Telegram account is already connected as a sleutelpersoon of {organisation}, so "
+        "the link was not used and nothing changed: one account holds one profile. Please ask "
+        "the coordinator who sent you the link."
+    ).format(organisation=isolate(organisation))
+
+
+def newcomer_cannot_join(texts: Texts) -> str:
+    """An invite opened by a newcomer's account: one account has one role; nothing changed."""
+    return texts.gettext(
+        "This Telegram account asks questions here, so it cannot also become a sleutelpersoon: "
+        "one account has one role. The link was not used and nothing changed. Please use "
+        "another Telegram account as a sleutelpersoon, or ask the coordinator who sent you "
+        "the link."
+    )
+
+
 # --- coordinators ------------------------------------------------------------------------------
 
 
@@ -503,6 +528,18 @@ def privacy_overview(
         ),
         questions=isolate(questions),
         days=isolate(retention_days),
+    )
+
+
+def privacy_before_consent(texts: Texts) -> str:
+    """/privacy before consent: nothing about the person is kept, only the chat's technical
+    records for their short time (README, "Consent")."""
+    return texts.gettext(
+        "Sleutelbrug keeps nothing about you yet: your language, preferences and questions are "
+        "kept only after you agree to the consent text. Until then only the technical records "
+        "of this chat exist: your messages to the bot for at most two days (without their "
+        "content once handled) and the bot's messages to you for seven days. Send /start to "
+        "begin."
     )
 
 

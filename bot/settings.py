@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.crypto import CipherError, parse_keys, weakness_of
+from bot.crypto import CipherError, parse_keys, weakness_of, weakness_of_text_secret
 from matching.candidates import TieBreak
 from matching.office_hours import parse_weekly_hours
 
@@ -23,8 +23,16 @@ from matching.office_hours import parse_weekly_hours
 TELEGRAM_TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 # Telegram accepts 1-256 characters of this alphabet for a webhook secret token.
 WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-# Values copied from an example file must never reach production.
-PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "xxx")
+# In production the webhook secret is the only thing that tells Telegram's updates from anyone
+# else's requests to the webhook port: as long as the dashboard's key, as token_urlsafe(24) makes.
+MIN_WEBHOOK_SECRET_LENGTH = 32
+MIN_DASHBOARD_SECRET_KEY_LENGTH = 32
+# How to make a good value for a text secret, named in every refusal of one.
+GENERATOR_ADVICE = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+# Values copied from an example file must never reach production. Only words: a random secret
+# contains one of them with a probability below 1e-8, while it contained "xxx" (once a marker)
+# about once in 800; a run of x's is refused as a pattern repeated (`weakness_of_text_secret`).
+PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example")
 # The dashboard's development secret; production refuses it (DASHBOARD_SECRET_KEY).
 DEV_DASHBOARD_SECRET_KEY = "development-only-dashboard-secret"  # noqa: S105
 IPNetwork = IPv4Network | IPv6Network
@@ -193,6 +201,9 @@ class Settings(BaseSettings):
             ):
                 if secret is not None and _is_placeholder(secret.get_secret_value()):
                     raise _named_error(name, "still holds a placeholder value")
+            bot_secret = self.telegram_bot_token.get_secret_value().partition(":")[2]
+            if (weakness := weakness_of_text_secret(bot_secret)) is not None:
+                raise _named_error("TELEGRAM_BOT_TOKEN", f"{weakness}: not a token from BotFather")
             if self.message_keys is None:
                 raise _named_error("MESSAGE_KEYS", "is required in production (encryption at rest)")
             for key_id, key in parse_keys(self.message_keys.get_secret_value()).items():
@@ -204,9 +215,26 @@ class Settings(BaseSettings):
                     )
             dashboard_key = self.dashboard_secret_key.get_secret_value()
             if dashboard_key == DEV_DASHBOARD_SECRET_KEY or _is_placeholder(dashboard_key):
-                raise _named_error("DASHBOARD_SECRET_KEY", "must be set to a secret in production")
-            if len(dashboard_key) < 32:
-                raise _named_error("DASHBOARD_SECRET_KEY", "must be at least 32 characters")
+                raise _named_error(
+                    "DASHBOARD_SECRET_KEY",
+                    f"must be set to a secret in production; {GENERATOR_ADVICE}",
+                )
+            _refuse_weak_text_secret(
+                "DASHBOARD_SECRET_KEY", dashboard_key, MIN_DASHBOARD_SECRET_KEY_LENGTH
+            )
+            if self.webhook_secret is not None:
+                _refuse_weak_text_secret(
+                    "WEBHOOK_SECRET",
+                    self.webhook_secret.get_secret_value(),
+                    MIN_WEBHOOK_SECRET_LENGTH,
+                )
+            # Telegram sends every update, and the secret with it, to this address.
+            if self.webhook_url is not None and not self.webhook_url.startswith("https://"):
+                raise _named_error(
+                    "WEBHOOK_URL",
+                    "must be an https:// URL in production: Telegram sends the updates and the "
+                    "webhook secret to it (put the bot behind a TLS proxy or use a certificate)",
+                )
         return self
 
     @property
@@ -240,6 +268,16 @@ def parse_networks(text: str) -> tuple[IPNetwork, ...]:
         except ValueError:
             raise ValueError(f"{part!r} is not an IP address or network") from None
     return tuple(networks)
+
+
+def _refuse_weak_text_secret(variable: str, secret: str, min_length: int) -> None:
+    """Refuse a production secret that is short or cannot have come from a random generator."""
+    if len(secret) < min_length:
+        problem = f"must be at least {min_length} characters in production"
+        raise _named_error(variable, f"{problem}; {GENERATOR_ADVICE}")
+    weakness = weakness_of_text_secret(secret)
+    if weakness is not None:
+        raise _named_error(variable, f"{weakness}; {GENERATOR_ADVICE}")
 
 
 def _is_placeholder(value: str) -> bool:

@@ -55,7 +55,7 @@ def interpolate(value: str) -> str:
     samples = {
         "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
         "WEBHOOK_URL": "https://bot.gemeente.nl",
-        "WEBHOOK_SECRET": "a1B2c3D4e5F6g7H8",
+        "WEBHOOK_SECRET": "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7",
         "POSTGRES_PASSWORD": "pw",
         # A key as an operator makes it (README): 32 random bytes, URL-safe base64.
         "MESSAGE_KEYS": "k1:1DvFq4INN8zmKq7pXcHZfHrb0YCmBO41ATe_7mdMZuc=",

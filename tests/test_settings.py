@@ -171,3 +171,67 @@ def test_production_accepts_random_message_keys() -> None:
         settings = load_settings(**production_environment(spec))
         assert settings.message_keys is not None
         assert settings.message_keys.get_secret_value() == spec
+
+
+GOOD_TEXT_SECRET = "q7Vd2LpR9sKw4nTz8bHc1mYf6gJx3aUe5oWi0Q"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("WEBHOOK_SECRET", "a", "must be at least 32 characters"),
+        ("WEBHOOK_SECRET", "s3cret_value", "must be at least 32 characters"),
+        ("WEBHOOK_SECRET", "a" * 32, "is a short pattern repeated"),
+        ("WEBHOOK_SECRET", "password" * 4, "is a short pattern repeated"),
+        ("WEBHOOK_SECRET", "ab" * 20 + "c", "repeats a few characters"),
+        ("WEBHOOK_SECRET", "correcthorsebatterystapleandmore", "is typed text"),
+        ("DASHBOARD_SECRET_KEY", "a" * 32, "is a short pattern repeated"),
+        ("DASHBOARD_SECRET_KEY", "password" * 4, "is a short pattern repeated"),
+        ("DASHBOARD_SECRET_KEY", "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG", "is typed text"),
+        ("DASHBOARD_SECRET_KEY", "short-but-secret", "must be at least 32 characters"),
+    ],
+)
+def test_production_refuses_short_or_patterned_text_secrets_and_says_how_to_make_one(
+    variable: str, value: str, problem: str
+) -> None:
+    environment = production_environment(new_key_spec("k1"))
+    environment |= {"BOT_MODE": "webhook", "WEBHOOK_URL": "https://bot.sleutelbrug.nl"}
+    environment |= {"WEBHOOK_SECRET": GOOD_TEXT_SECRET, variable: value}
+    with pytest.raises(SettingsError, match=f"{variable} {problem}") as refused:
+        load_settings(**environment)
+    assert "secrets.token_urlsafe(32)" in str(refused.value)
+    # Development keeps accepting it (a local webhook test, the dashboard's dev key).
+    del environment["SLEUTELBRUG_ENV"]
+    assert load_settings(**environment) is not None
+
+
+def test_production_refuses_a_plain_http_webhook_url() -> None:
+    environment = production_environment(new_key_spec("k1"))
+    environment |= {"BOT_MODE": "webhook", "WEBHOOK_SECRET": GOOD_TEXT_SECRET}
+    with pytest.raises(SettingsError, match="WEBHOOK_URL must be an https:// URL in production"):
+        load_settings(**environment, WEBHOOK_URL="http://bot.sleutelbrug.nl")
+    assert load_settings(**environment, WEBHOOK_URL="https://bot.sleutelbrug.nl").webhook_url
+
+
+def test_production_accepts_generated_text_secrets() -> None:
+    import secrets
+
+    for _ in range(500):
+        environment = production_environment(new_key_spec("k1"))
+        environment |= {
+            "BOT_MODE": "webhook",
+            "WEBHOOK_URL": "https://bot.sleutelbrug.nl",
+            "WEBHOOK_SECRET": secrets.token_urlsafe(32),
+            "DASHBOARD_SECRET_KEY": secrets.token_hex(16),
+        }
+        assert load_settings(**environment).webhook_secret is not None
+
+
+def test_production_refuses_a_bot_token_of_xs_but_no_random_value_for_containing_xxx() -> None:
+    environment = production_environment(new_key_spec("k1"))
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN is a short pattern repeated"):
+        load_settings(**environment | {"TELEGRAM_BOT_TOKEN": "123456:" + "x" * 35})
+    secret = "q7Vd2LpR9sKw4nTzxXx8bHc1mYf6gJx3aUe5oWi0Q"
+    environment |= {"TELEGRAM_BOT_TOKEN": f"123456:{secret[:35]}", "DASHBOARD_SECRET_KEY": secret}
+    environment |= {"BOT_MODE": "webhook", "WEBHOOK_URL": "https://bot.sleutelbrug.nl"}
+    assert load_settings(**environment | {"WEBHOOK_SECRET": secret}).webhook_secret is not None

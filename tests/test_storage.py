@@ -46,6 +46,7 @@ async def test_instants_come_back_aware_and_in_utc(database_url: str) -> None:
                 Newcomer(
                     telegram_user_id=7001,
                     locale="ti",
+                    consented_at=amsterdam_morning,
                     created_at=amsterdam_morning,
                     updated_at=amsterdam_morning,
                 )
@@ -72,7 +73,13 @@ async def test_naive_instants_are_refused(sqlite_url: str) -> None:
             async with session_factory(engine).begin() as session:
                 naive = datetime(2026, 12, 8, 9, 30)
                 session.add(
-                    Newcomer(telegram_user_id=1, locale="ar", created_at=naive, updated_at=naive)
+                    Newcomer(
+                        telegram_user_id=1,
+                        locale="ar",
+                        consented_at=naive,
+                        created_at=naive,
+                        updated_at=naive,
+                    )
                 )
     finally:
         await engine.dispose()
@@ -87,7 +94,13 @@ async def test_one_row_per_telegram_user(database_url: str) -> None:
             async with sessions.begin() as session:
                 for _ in range(2):
                     session.add(
-                        Newcomer(telegram_user_id=42, locale="ar", created_at=NOW, updated_at=NOW)
+                        Newcomer(
+                            telegram_user_id=42,
+                            locale="ar",
+                            consented_at=NOW,
+                            created_at=NOW,
+                            updated_at=NOW,
+                        )
                     )
     finally:
         await engine.dispose()
@@ -140,5 +153,24 @@ def test_profiles_erased_before_the_erased_at_column_are_marked_by_the_migration
                 text("SELECT organisation, erased_at IS NOT NULL FROM sleutelpersonen ORDER BY id")
             ).all()
         assert [tuple(row) for row in marked] == [(None, True), ("Tilburg", False)]
+    finally:
+        engine.dispose()
+
+
+def test_newcomers_who_never_consented_are_deleted_by_the_migration(database_url: str) -> None:
+    migrate(database_url, "0012_danger_check")
+    engine = create_engine(sync_database_url(database_url))
+    insert = text(
+        "INSERT INTO newcomers (telegram_user_id, locale, consented_at, created_at, updated_at)"
+        " VALUES (:user, 'ar', :consented, :created, :created)"
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert, {"user": 1, "consented": None, "created": NOW})
+            connection.execute(insert, {"user": 2, "consented": NOW, "created": NOW})
+        migrate(database_url)
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT telegram_user_id FROM newcomers")).all()
+        assert [tuple(row) for row in kept] == [(2,)]
     finally:
         engine.dispose()

@@ -36,7 +36,9 @@ HANDOVER = Handover(
 
 async def newcomer_and_two_helpers(session: AsyncSession) -> tuple[int, list[int]]:
     """A newcomer and two sleutelpersonen, A and B, who may both take every request."""
-    newcomer = Newcomer(telegram_user_id=1, locale="ar", created_at=NOW, updated_at=NOW)
+    newcomer = Newcomer(
+        telegram_user_id=1, locale="ar", consented_at=NOW, created_at=NOW, updated_at=NOW
+    )
     people = [
         create_sleutelpersoon(
             session,

@@ -74,7 +74,8 @@ class Outcome(Enum):
 A, R, N = Outcome.ALLOWED, Outcome.REFUSED, Outcome.NOTHING
 ROLES = list(Role)
 SLEUTELPERSOON_ONLY = dict(zip(ROLES, (R, R, R, A, A), strict=True))
-NEWCOMER_ONLY = dict(zip(ROLES, (R, A, A, R, R), strict=True))
+# Before consent there is no newcomer (nothing is stored): only a consented one is one.
+NEWCOMER_ONLY = dict(zip(ROLES, (R, R, A, R, R), strict=True))
 EVERYONE = dict.fromkeys(ROLES, A)
 
 # Command -> (arguments, outcome per role).
@@ -83,8 +84,8 @@ COMMANDS: dict[str, tuple[str, dict[Role, Outcome]]] = {
     "language": ("", EVERYONE),
     "privacy": ("", EVERYONE),
     "done": ("", NEWCOMER_ONLY),
-    # After /done: skips the words of feedback. Before consent nothing to skip: no answer.
-    "skip": ("", dict(zip(ROLES, (R, N, A, R, R), strict=True))),
+    # After /done: skips the words of feedback.
+    "skip": ("", NEWCOMER_ONLY),
     "delete": ("", EVERYONE),
     "mine": ("", SLEUTELPERSOON_ONLY),
     "close": ("", SLEUTELPERSOON_ONLY),
@@ -92,7 +93,7 @@ COMMANDS: dict[str, tuple[str, dict[Role, Outcome]]] = {
     "away": ("2026-12-24", SLEUTELPERSOON_ONLY),
     "hours": ("", SLEUTELPERSOON_ONLY),
     "signal": ("a sign", SLEUTELPERSOON_ONLY),
-    # Last: it makes the unknown user a newcomer (asked for consent).
+    # Before consent: the language choice, then the consent text (nothing is stored).
     "preferences": ("", dict(zip(ROLES, (A, A, A, R, R), strict=True))),
 }
 OWN_ONLY = dict(zip(ROLES, (N, N, N, A, N), strict=True))
@@ -111,9 +112,11 @@ class Targets:
 # Button prefix -> (data pressed, given the targets and the user's language; outcome per role).
 BUTTONS: dict[str, tuple[Callable[[Targets, str], str], dict[Role, Outcome]]] = {
     handlers.LANGUAGE_PREFIX: (lambda t, locale: f"{handlers.LANGUAGE_PREFIX}{locale}", EVERYONE),
+    # Not agreeing is an answer anyone not a sleutelpersoon may give (a consented newcomer is
+    # told the button is no longer valid: withdrawing is /delete's job).
     handlers.CONSENT_PREFIX: (
-        lambda t, locale: f"{handlers.CONSENT_PREFIX}no",
-        dict(zip(ROLES, (N, A, A, N, N), strict=True)),
+        lambda t, locale: f"{handlers.CONSENT_PREFIX}no:{locale}",
+        dict(zip(ROLES, (A, A, A, N, N), strict=True)),
     ),
     DOMAIN_PREFIX: (lambda t, locale: f"{DOMAIN_PREFIX}post", dict.fromkeys(ROLES, N)),
     handlers.GENDER_PREFIX: (
@@ -300,7 +303,8 @@ async def test_every_command_and_button_for_every_role(
                 problems += await check_cell(
                     bot, sandbox, cell, functools.partial(forge_callback, sandbox, user, data)
                 )
-        # The unknown user's language button made them a newcomer: someone else is unknown.
+        # The unknown user pressed the language and consent buttons: for the commands, someone
+        # who has pressed nothing.
         users[Role.UNKNOWN] = sandbox.add_user("Another stranger", "en")
         for role in ORDER:
             user, locale = users[role], LOCALES[role]

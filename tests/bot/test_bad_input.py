@@ -160,14 +160,14 @@ async def stored_texts(bot: BotProcess, user: SimUser) -> Counter[str] | None:
             select(Newcomer).where(Newcomer.telegram_user_id == user.id)
         )
         if newcomer is None:
-            return None  # never wrote anything the bot keeps a newcomer for
+            return None  # never consented: nothing is kept before
         bodies = await session.scalars(
             select(RequestMessage.body_encrypted)
             .join(HelpRequest, HelpRequest.id == RequestMessage.request_id)
             .where(HelpRequest.newcomer_id == newcomer.id)
         )
         texts = Counter(cipher.decrypt(body) for body in bodies if body is not None)
-    return texts if newcomer.consented_at is not None else None
+    return texts
 
 
 async def run_batch(batch: list[Event], workdir: Path) -> int:

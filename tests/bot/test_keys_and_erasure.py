@@ -65,7 +65,9 @@ async def test_rotation_rewrites_every_old_ciphertext_once(database_url: str) ->
     update = json.dumps({"update_id": 7, "message": {"text": "ሓገዝ"}})
     try:
         async with sessions.begin() as session:
-            newcomer = Newcomer(telegram_user_id=1, locale="ar", created_at=NOW, updated_at=NOW)
+            newcomer = Newcomer(
+                telegram_user_id=1, locale="ar", consented_at=NOW, created_at=NOW, updated_at=NOW
+            )
             person, _token = create_sleutelpersoon(
                 session, NOW, NewProfile("Amal", ("ar",), ("post",), parse_weekly_hours(WORKDAYS))
             )

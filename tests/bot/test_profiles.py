@@ -193,7 +193,9 @@ async def test_an_offer_is_only_found_by_the_one_it_was_made_to(sqlite_url: str)
             offered, _ = create_sleutelpersoon(session, NOW, profile(telegram_user_id=11))
             other, _ = create_sleutelpersoon(session, NOW, profile(telegram_user_id=12))
             await session.flush()
-            newcomer = Newcomer(telegram_user_id=1, locale="ar", created_at=NOW, updated_at=NOW)
+            newcomer = Newcomer(
+                telegram_user_id=1, locale="ar", consented_at=NOW, created_at=NOW, updated_at=NOW
+            )
             session.add(newcomer)
             await session.flush()
             request = HelpRequest(

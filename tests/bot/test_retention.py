@@ -173,6 +173,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], cipher: MessageCipher
             newcomer = Newcomer(
                 telegram_user_id=1000 + index,
                 locale="ar",
+                consented_at=old,
                 created_at=old,
                 updated_at=old if index % 3 == 0 else recent,
             )

@@ -268,7 +268,11 @@ async def add_request(
     now = dashboard.clock.now()
     async with dashboard.sessions.begin() as session:
         newcomer = Newcomer(
-            telegram_user_id=next(NEWCOMER_IDS), locale=language, created_at=now, updated_at=now
+            telegram_user_id=next(NEWCOMER_IDS),
+            locale=language,
+            consented_at=now,
+            created_at=now,
+            updated_at=now,
         )
         session.add(newcomer)
         await session.flush()

@@ -119,7 +119,11 @@ async def test_queued_requests_are_seen_by_organisations_that_speak_the_language
     async with board.sessions.begin() as session:
         for number, language in enumerate(("ar", "ti", "so")):
             newcomer = Newcomer(
-                telegram_user_id=700 + number, locale="en", created_at=now, updated_at=now
+                telegram_user_id=700 + number,
+                locale="en",
+                consented_at=now,
+                created_at=now,
+                updated_at=now,
             )
             session.add(newcomer)
             await session.flush()

@@ -67,7 +67,9 @@ def test_production_refuses_the_development_dashboard_secret(data_dir: Path) -> 
         load_settings(**production)
     with pytest.raises(SettingsError, match="DASHBOARD_SECRET_KEY must be at least 32"):
         load_settings(**production, DASHBOARD_SECRET_KEY="short-but-secret")
-    settings = load_settings(**production, DASHBOARD_SECRET_KEY="s3cr3t-" * 6)
+    with pytest.raises(SettingsError, match="DASHBOARD_SECRET_KEY is a short pattern repeated"):
+        load_settings(**production, DASHBOARD_SECRET_KEY="s3cr3t-" * 6)
+    settings = load_settings(**production, DASHBOARD_SECRET_KEY="q7Vd2LpR9sKw4nTz8bHc1mYf6gJx3aUe")
     assert settings.dashboard_port == 8082 and settings.dashboard_host == "127.0.0.1"
     with pytest.raises(SettingsError, match="BOT_USERNAME"):
         load_settings(BOT_USERNAME="not a username")
