@@ -270,6 +270,7 @@ class InboxProcessor:
                 # handle it, so it must not hold up its chat.
                 log.exception("update %d cannot be read; skipped", claimed.update_id)
                 await self._mark_after_handling(claimed.update_id)
+                handled += 1
                 continue
             # Button presses pass: each is answered by a notification that Telegram does not
             # count, they can only press the buttons they were given, and a press that waits
