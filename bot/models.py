@@ -354,8 +354,12 @@ class Organisation(Base):
 
 class CoordinatorRole(StrEnum):
     COORDINATOR = "coordinator"
-    # Also manages organisations and coordinator accounts; reads no more than a coordinator.
+    # Also manages their own organisation's coordinator accounts; reads no more than a
+    # coordinator.
     ADMIN = "admin"
+    # Manages every organisation and its accounts (dashboard/access.py), reading no other
+    # organisation's conversations, profiles or statistics. Granted only on the command line.
+    PLATFORM_ADMIN = "platform_admin"
 
 
 class Coordinator(Base):
@@ -435,6 +439,8 @@ class AuditAction(StrEnum):
     COORDINATOR_PASSWORD_RESET = "coordinator_password_reset"  # noqa: S105 - not a secret
     SIGN_IN_LOCKED = "sign_in_locked"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an audit action, not a secret
+    PLATFORM_ADMIN_GRANTED = "platform_admin_granted"
+    PLATFORM_ADMIN_REVOKED = "platform_admin_revoked"
 
 
 class AuditEntry(Base):

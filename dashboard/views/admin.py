@@ -1,4 +1,6 @@
-"""Administration (admin role only): organisations, coordinator accounts, unplaced profiles."""
+"""Administration: an admin manages their own organisation's coordinator accounts; a platform
+admin also creates organisations, places unplaced profiles and manages every organisation's
+accounts (dashboard/access.py decides which)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,13 @@ DONE = {
         "password to them in person."
     ),
     "moved": N_("The sleutelpersoon now belongs to the organisation."),
+}
+
+
+ROLE_NAMES = {
+    CoordinatorRole.COORDINATOR: N_("coordinator"),
+    CoordinatorRole.ADMIN: N_("admin"),
+    CoordinatorRole.PLATFORM_ADMIN: N_("platform admin"),
 }
 
 
@@ -94,9 +103,7 @@ def routes(pages: Pages) -> list[Route]:
                     c.display_name,
                     c.email,
                     names.get(c.organisation_id),
-                    ctx.gettext("admin")
-                    if c.role == CoordinatorRole.ADMIN
-                    else ctx.gettext("coordinator"),
+                    ctx.gettext(ROLE_NAMES[CoordinatorRole(c.role)]),
                     ctx.gettext("yes") if c.active else ctx.gettext("no"),
                     closed.get(c.email),
                     c.last_login_at,
@@ -119,6 +126,8 @@ def routes(pages: Pages) -> list[Route]:
                 organisation_table=organisation_table,
                 organisations=organisations,
                 coordinators=coordinators,
+                manageable={c.id for c in coordinators if access.may_manage(viewer, c)},
+                role_names=ROLE_NAMES,
                 closed=closed,
                 unplaced=unplaced,
                 locales=LOCALES,
@@ -132,6 +141,7 @@ def routes(pages: Pages) -> list[Route]:
         return RedirectResponse(f"/admin?done={what}", 303)
 
     async def create_organisation(ctx: Ctx) -> Response:
+        access.new_organisation(ctx.signed_in)
         name = " ".join(ctx.field("name").split())
         now = config.clock.now()
         try:
@@ -182,7 +192,7 @@ def routes(pages: Pages) -> list[Route]:
                     raise AdminRefused(str(problem)) from None
                 if organisation.id != ctx.signed_in.organisation_id:
                     # `create_coordinator` logged it in the new account's organisation; the
-                    # admin's own organisation sees it as well.
+                    # platform admin's own organisation sees it as well.
                     record(
                         session,
                         now,

@@ -77,6 +77,7 @@ class Dashboard:
         email: str,
         *,
         admin: bool = False,
+        platform_admin: bool = False,
         password: str = PASSWORD,
         name: str | None = None,
         locale: str = "en",
@@ -90,7 +91,11 @@ class Dashboard:
                 email=email,
                 display_name=name or email.split("@")[0].title(),
                 password=password,
-                role=CoordinatorRole.ADMIN if admin else CoordinatorRole.COORDINATOR,
+                role=CoordinatorRole.PLATFORM_ADMIN
+                if platform_admin
+                else CoordinatorRole.ADMIN
+                if admin
+                else CoordinatorRole.COORDINATOR,
                 locale=locale,
             )
 
