@@ -298,16 +298,7 @@ async def test_an_organisations_admin_manages_only_their_own_organisation(
     bram = await coordinator_named(board, BRAM)
     alex = await board.coordinator(TILBURG, "alex@tilburg.example")
     platform_admin = await board.coordinator(TILBURG, PIA, platform_admin=True)
-    async with board.sessions.begin() as session:
-        person, _token = create_sleutelpersoon(
-            session,
-            board.clock.now(),
-            NewProfile(display_name="Hawa", languages=("ti",), domains=("post",), windows=()),
-        )
-        await session.flush()
-        unplaced = person.id
-        breda = await session.scalar(select(Organisation.id).where(Organisation.name == BREDA))
-        tilburg = await session.scalar(select(Organisation.id).where(Organisation.name == TILBURG))
+    unplaced, breda, tilburg = await unplaced_profile_and_organisations(board)
     new_account = {"display_name": "Eve", "password": NEW_PASSWORD, "role": "admin"}
     async with board.signed_in(ANNA) as anna:
         token = await csrf_of(anna, "/admin")
@@ -352,6 +343,22 @@ async def test_an_organisations_admin_manages_only_their_own_organisation(
         assert (await session.get_one(Sleutelpersoon, unplaced)).organisation_id is None
 
 
+async def unplaced_profile_and_organisations(board: Dashboard) -> tuple[int, int, int]:
+    """A new profile of no organisation (Hawa), and the ids of Breda and Tilburg."""
+    async with board.sessions.begin() as session:
+        person, _token = create_sleutelpersoon(
+            session,
+            board.clock.now(),
+            NewProfile(display_name="Hawa", languages=("ti",), domains=("post",), windows=()),
+        )
+        await session.flush()
+        ids = [
+            await session.scalar(select(Organisation.id).where(Organisation.name == name))
+            for name in (BREDA, TILBURG)
+        ]
+        return person.id, ids[0] or 0, ids[1] or 0
+
+
 async def snapshot_counts(board: Dashboard) -> tuple[int, int, int]:
     async with board.sessions() as session:
         return (
@@ -394,15 +401,7 @@ async def test_a_coordinator_who_is_no_admin_is_refused_every_admin_route(
     board: Dashboard,
 ) -> None:
     anna = await coordinator_named(board, ANNA)
-    async with board.sessions.begin() as session:
-        person, _token = create_sleutelpersoon(
-            session,
-            board.clock.now(),
-            NewProfile(display_name="Hawa", languages=("ti",), domains=("post",), windows=()),
-        )
-        await session.flush()
-        unplaced = person.id
-        breda = await session.scalar(select(Organisation.id).where(Organisation.name == BREDA))
+    unplaced, breda, _tilburg = await unplaced_profile_and_organisations(board)
 
     before = await snapshot_counts(board)
     async with board.signed_in(BRAM) as bram:
