@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.storage import create_engine_for, migrate, session_factory
 from dashboard import auth
 from dashboard.i18n import LOCALES
+from dashboard.passwords import password_problem
 from matching.office_hours import parse_weekly_hours
 
 
@@ -84,7 +85,7 @@ def _add(settings: Settings, arguments: argparse.Namespace, stdin: TextIO) -> in
     if password is None:
         print("error: the passwords do not match", file=sys.stderr)
         return 2
-    problem = auth.password_problem(password)
+    problem = password_problem(password, email=arguments.email, name=arguments.name)
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
         return 2

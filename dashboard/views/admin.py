@@ -10,10 +10,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.models import AuditAction, Coordinator, CoordinatorRole, Organisation, Sleutelpersoon
-from dashboard import access, auth, throttle
+from dashboard import access, auth, passwords, throttle
 from dashboard.audit import record
 from dashboard.bounds import row_id
 from dashboard.i18n import LOCALES, N_
+from dashboard.passwords import password_problem
 from dashboard.tables import Column, Kind, Table
 from dashboard.web import Ctx, Pages
 
@@ -216,9 +217,13 @@ def routes(pages: Pages) -> list[Route]:
                 )
                 if coordinator.id == ctx.signed_in.coordinator_id:
                     raise AdminRefused(N_("Change your own password on your account page."))
-                problem = auth.password_problem(password)
+                problem = password_problem(
+                    password, email=coordinator.email, name=coordinator.display_name
+                )
                 if problem is not None:
                     raise AdminRefused(problem)
+                if await auth.is_current_password(coordinator, password):
+                    raise AdminRefused(passwords.REUSED)
                 await auth.reset_password(session, coordinator, password)
                 record(
                     session,
