@@ -31,6 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.crypto import MessageCipher
+from bot.text import one_line
 
 # What a BIGINT column holds (Telegram's user, chat and update ids) on PostgreSQL, and any
 # integer on SQLite: a value outside it cannot be stored or even compared, so input from
@@ -503,7 +504,7 @@ class Signal(Base):
         cipher: MessageCipher,
     ) -> Signal:
         """A signal from free text; raises ValueError when it is empty after trimming."""
-        cleaned = " ".join(text.split())[:SIGNAL_MAX_LENGTH]
+        cleaned = one_line(text)[:SIGNAL_MAX_LENGTH]
         if not cleaned:
             raise ValueError("a signal needs a few words")
         return cls(

@@ -37,6 +37,7 @@ from bot.models import (
     Organisation,
     Sleutelpersoon,
 )
+from bot.text import one_line
 from dashboard import throttle
 from dashboard.access import Viewer
 from dashboard.i18n import N_
@@ -323,7 +324,8 @@ async def create_coordinator(
     address = normalise_email(email)
     if "@" not in address or len(address) > 254:
         raise ValueError(N_("Give a valid e-mail address."))
-    if not display_name.strip():
+    name = one_line(display_name)[:80]
+    if not name:
         raise ValueError(N_("Give a name."))
     taken = await session.scalar(select(Coordinator.id).where(Coordinator.email == address))
     if taken is not None:
@@ -331,7 +333,7 @@ async def create_coordinator(
     coordinator = Coordinator(
         organisation_id=organisation.id,
         email=address,
-        display_name=display_name.strip()[:80],
+        display_name=name,
         password_hash=await hash_password(password),
         role=role,
         locale=locale,
@@ -355,7 +357,7 @@ async def create_coordinator(
 
 async def organisation_named(session: AsyncSession, now: datetime, name: str) -> Organisation:
     """The organisation of that name, created when missing."""
-    cleaned = " ".join(name.split())[:120]
+    cleaned = one_line(name)[:120]
     if not cleaned:
         raise ValueError(N_("Give the organisation a name."))
     found = await session.scalar(select(Organisation).where(Organisation.name == cleaned))

@@ -21,6 +21,7 @@ from bot.clock import SystemClock
 from bot.models import AuditAction, AuditEntry, Coordinator, CoordinatorRole, Organisation
 from bot.settings import Settings
 from bot.storage import create_engine_for, migrate, session_factory
+from bot.text import one_line
 from dashboard import auth
 from dashboard.i18n import LOCALES
 from dashboard.passwords import password_problem
@@ -124,7 +125,7 @@ async def _create(settings: Settings, arguments: argparse.Namespace, password: s
     now = SystemClock().now()
     try:
         async with session_factory(engine).begin() as session:
-            name = " ".join(arguments.organisation.split())
+            name = one_line(arguments.organisation)[:120]
             existed = await session.scalar(select(Organisation.id).where(Organisation.name == name))
             organisation = await auth.organisation_named(session, now, name)
             if existed is None:

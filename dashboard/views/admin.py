@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.models import AuditAction, Coordinator, CoordinatorRole, Organisation, Sleutelpersoon
+from bot.text import one_line
 from dashboard import access, auth, passwords, throttle
 from dashboard.audit import record
 from dashboard.bounds import row_id
@@ -143,7 +144,7 @@ def routes(pages: Pages) -> list[Route]:
 
     async def create_organisation(ctx: Ctx) -> Response:
         access.new_organisation(ctx.signed_in)
-        name = " ".join(ctx.field("name").split())
+        name = one_line(ctx.field("name"))[:120]
         now = config.clock.now()
         try:
             async with config.sessions.begin() as session:

@@ -18,7 +18,7 @@ from bot.models import Coordinator, Organisation, SignInThrottle
 from dashboard import passwords
 from dashboard.passwords import password_problem
 
-from .kit import PASSWORD, Dashboard, csrf_of, dashboard, sign_in
+from .kit import PASSWORD, csrf_of, dashboard, sign_in
 
 TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 ANNA, BRAM = "anna@tilburg.example", "bram.de-vries@tilburg.example"
