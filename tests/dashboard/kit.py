@@ -292,3 +292,18 @@ async def add_request(
         session.add(help_request)
         await session.flush()
         return help_request.id
+
+
+def new_account_form(
+    token: str, organisation_id: int | None, display_name: str, email: str, password: str
+) -> dict[str, str]:
+    """The admin page's form for a new coordinator account (Dutch, no admin)."""
+    return {
+        "csrf_token": token,
+        "organisation_id": str(organisation_id),
+        "display_name": display_name,
+        "email": email,
+        "password": password,
+        "role": "coordinator",
+        "locale": "nl",
+    }

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.models import Coordinator, Organisation, Signal, Sleutelpersoon
 from bot.text import one_line
 
-from .kit import PASSWORD, add_conversation, add_person, csrf_of, dashboard
+from .kit import PASSWORD, add_conversation, add_person, csrf_of, dashboard, new_account_form
 
 TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 TILBURG = "Gemeente Tilburg"
@@ -58,15 +58,9 @@ async def test_names_from_every_form_are_stored_without_control_characters(
                 tilburg = await session.scalar(select(Organisation.id))
             created = await anna.post(
                 "/admin/coordinators",
-                data={
-                    "csrf_token": token,
-                    "organisation_id": str(tilburg),
-                    "display_name": "\u202enaB\x00",
-                    "email": "ban@tilburg.example",
-                    "password": PASSWORD,
-                    "role": "coordinator",
-                    "locale": "nl",
-                },
+                data=new_account_form(
+                    token, tilburg, "\u202enaB\x00", "ban@tilburg.example", PASSWORD
+                ),
             )
             assert created.status_code == 303, created.text
         async with board.sessions() as session:
