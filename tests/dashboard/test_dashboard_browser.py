@@ -317,7 +317,10 @@ async def coordinators_day(
     await expect(page.locator("table[data-table=signals]")).to_contain_text("veel CJIB-boetes")
     await shot(page, "signals")
     await page.goto(f"{base}admin")
-    await expect(page.locator("table[data-table=organisations]")).to_contain_text("Breda")
+    # Tilburg's admin manages Tilburg's accounts only: Breda is not even listed.
+    organisations = page.locator("table[data-table=organisations]")
+    await expect(organisations).to_contain_text("Gemeente Tilburg")
+    await expect(organisations).not_to_contain_text("Breda")
     await shot(page, "admin")
 
     # --- another organisation's coordinator: 404 -----------------------------------------------
