@@ -47,6 +47,7 @@ from bot.services import SERVICES_KEY, Services
 from bot.serving import serving
 from bot.settings import BotMode, Settings, SettingsError, load_settings
 from bot.storage import create_engine_for, migrate, session_factory
+from bot.text import one_line
 from bot.workers import StreamWorker, polling_scheduler, run_timers_when_leading, sweep_until
 from dashboard import cli as dashboard_cli
 from dashboard.server import run_dashboard, running_dashboard
@@ -219,7 +220,7 @@ async def _store_profile(settings: Settings, profile: NewProfile) -> str | None:
         async with session_factory(engine).begin() as session:
             organisation = None
             if profile.organisation is not None:
-                name = " ".join(profile.organisation.split())
+                name = one_line(profile.organisation)[:120]
                 organisation = await session.scalar(
                     select(Organisation).where(Organisation.name == name)
                 )

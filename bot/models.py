@@ -31,6 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.crypto import MessageCipher
+from bot.text import one_line
 
 # What a BIGINT column holds (Telegram's user, chat and update ids) on PostgreSQL, and any
 # integer on SQLite: a value outside it cannot be stored or even compared, so input from
@@ -355,8 +356,12 @@ class Organisation(Base):
 
 class CoordinatorRole(StrEnum):
     COORDINATOR = "coordinator"
-    # Also manages organisations and coordinator accounts; reads no more than a coordinator.
+    # Also manages their own organisation's coordinator accounts; reads no more than a
+    # coordinator.
     ADMIN = "admin"
+    # Manages every organisation and its accounts (dashboard/access.py), reading no other
+    # organisation's conversations, profiles or statistics. Granted only on the command line.
+    PLATFORM_ADMIN = "platform_admin"
 
 
 class Coordinator(Base):
@@ -436,6 +441,8 @@ class AuditAction(StrEnum):
     COORDINATOR_PASSWORD_RESET = "coordinator_password_reset"  # noqa: S105 - not a secret
     SIGN_IN_LOCKED = "sign_in_locked"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an audit action, not a secret
+    PLATFORM_ADMIN_GRANTED = "platform_admin_granted"
+    PLATFORM_ADMIN_REVOKED = "platform_admin_revoked"
 
 
 class AuditEntry(Base):
@@ -498,7 +505,7 @@ class Signal(Base):
         cipher: MessageCipher,
     ) -> Signal:
         """A signal from free text; raises ValueError when it is empty after trimming."""
-        cleaned = " ".join(text.split())[:SIGNAL_MAX_LENGTH]
+        cleaned = one_line(text)[:SIGNAL_MAX_LENGTH]
         if not cleaned:
             raise ValueError("a signal needs a few words")
         return cls(

@@ -17,6 +17,7 @@ from bot import notices
 from bot.i18n import SUPPORTED_LOCALES, texts_of
 from bot.models import Leave, OfficeWindow, Sleutelpersoon
 from bot.outbox import set_command_menu
+from bot.text import one_line
 from matching.office_hours import WeeklyWindow
 
 DOMAINS = ("post", "finance", "health", "other")
@@ -59,7 +60,7 @@ class NewProfile:
     def problems(self) -> list[str]:
         """Everything wrong with the profile, each naming the field."""
         found = []
-        if not self.display_name.strip():
+        if not one_line(self.display_name):
             found.append("name: must not be empty")
         if not self.languages:
             found.append("languages: at least one is needed")
@@ -117,13 +118,13 @@ def create_sleutelpersoon(
         raise ValueError("; ".join(problems))
     person = Sleutelpersoon(
         telegram_user_id=profile.telegram_user_id,
-        display_name=profile.display_name.strip(),
+        display_name=one_line(profile.display_name),
         locale=profile.locale,
         languages=list(profile.languages),
         domains=list(profile.domains),
         roles=list(profile.roles),
         gender=profile.gender,
-        circle=profile.circle,
+        circle=one_line(profile.circle or "") or None,
         organisation=profile.organisation,
         paid=profile.paid,
         timezone=PROFILE_ZONE,

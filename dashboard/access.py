@@ -10,8 +10,15 @@ Rules kept here:
   of its sleutelpersonen speaks, or that were offered to one of them; a request in a language
   no organisation covers is shown to every organisation, so that no question waits unseen.
   Accepted requests belong to the organisation of the sleutelpersoon who accepted them.
-- The admin role manages organisations and coordinator accounts; it reads no conversation,
-  profile or statistic beyond its own organisation's.
+- An organisation's admin manages the coordinator accounts of their own organisation only;
+  another organisation's accounts are not found (404), like all its other objects.
+- A platform admin (granted only on the command line, `sleutelbrug coordinator platform-admin`)
+  also creates organisations, places profiles that belong to none, and manages the accounts
+  of every organisation. Like an admin, they read no conversation, profile or statistic beyond
+  their own organisation's: managing accounts is not reading. Every change is logged in the
+  organisation it concerns and in their own (`dashboard/audit.py`).
+- No dashboard account manages a platform admin's account (not even another platform admin's):
+  otherwise whoever manages it could take over the platform role by resetting its password.
 - Content (a transcript) is never read here: the route that shows it writes an access record
   with a reason first, in the same transaction (see `dashboard/views/audit.py`).
 """
@@ -20,8 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.models import (
     AuditEntry,
@@ -63,11 +71,20 @@ class Viewer:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == CoordinatorRole.ADMIN
+        return self.role in (CoordinatorRole.ADMIN, CoordinatorRole.PLATFORM_ADMIN)
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role == CoordinatorRole.PLATFORM_ADMIN
 
 
 def require_admin(viewer: Viewer) -> None:
     if not viewer.is_admin:
+        raise NotFound
+
+
+def require_platform_admin(viewer: Viewer) -> None:
+    if not viewer.is_platform_admin:
         raise NotFound
 
 
@@ -205,41 +222,76 @@ def audit_entries(viewer: Viewer) -> Select[AuditEntry]:
     return select(AuditEntry).where(AuditEntry.organisation_id == viewer.organisation_id)
 
 
-# --- administration (admins only) ----------------------------------------------------------
+# --- administration (admins only; see the module rules) ---------------------------------
+
+
+def _managed_organisation(
+    viewer: Viewer, organisation_id: InstrumentedAttribute[int]
+) -> ColumnElement[bool]:
+    return true() if viewer.is_platform_admin else organisation_id == viewer.organisation_id
 
 
 def organisations(viewer: Viewer) -> Select[Organisation]:
+    """The organisations this admin manages: their own, or every one for a platform admin."""
     require_admin(viewer)
-    return select(Organisation).order_by(Organisation.name)
+    return (
+        select(Organisation)
+        .where(_managed_organisation(viewer, Organisation.id))
+        .order_by(Organisation.name)
+    )
 
 
 async def organisation(session: AsyncSession, viewer: Viewer, organisation_id: int) -> Organisation:
-    require_admin(viewer)
-    found = await session.get(Organisation, organisation_id)
+    found = await session.scalar(organisations(viewer).where(Organisation.id == organisation_id))
     if found is None:
         raise NotFound
     return found
 
 
 def coordinators(viewer: Viewer) -> Select[Coordinator]:
+    """The accounts of the organisations this admin manages (platform admins' listed, too)."""
     require_admin(viewer)
-    return select(Coordinator).order_by(Coordinator.organisation_id, Coordinator.display_name)
+    return (
+        select(Coordinator)
+        .where(_managed_organisation(viewer, Coordinator.organisation_id))
+        .order_by(Coordinator.organisation_id, Coordinator.display_name)
+    )
+
+
+def may_manage(viewer: Viewer, account: Coordinator) -> bool:
+    """Whether this admin may deactivate, reactivate, unlock or reset the account (module rules:
+    within the organisations they manage, and never a platform admin's)."""
+    return (
+        viewer.is_admin
+        and account.role != CoordinatorRole.PLATFORM_ADMIN
+        and (viewer.is_platform_admin or account.organisation_id == viewer.organisation_id)
+    )
 
 
 async def coordinator(session: AsyncSession, viewer: Viewer, coordinator_id: int) -> Coordinator:
+    """An account this admin may manage; any other is not found."""
     require_admin(viewer)
     found = await session.get(Coordinator, coordinator_id)
-    if found is None:
+    if found is None or not may_manage(viewer, found):
         raise NotFound
     return found
 
 
+def new_organisation(viewer: Viewer) -> None:
+    """Creating organisations is the platform's, not an organisation's."""
+    require_platform_admin(viewer)
+
+
 def unassigned_sleutelpersonen(viewer: Viewer) -> Select[Sleutelpersoon]:
-    """Profiles without an organisation (e.g. made on the command line), for admins to place."""
+    """Profiles without an organisation (e.g. made on the command line), for platform admins to
+    place: they are no organisation's, so an organisation's admin sees none of them."""
     require_admin(viewer)
     return (
         select(Sleutelpersoon)
-        .where(Sleutelpersoon.organisation_id.is_(None))
+        .where(
+            Sleutelpersoon.organisation_id.is_(None),
+            true() if viewer.is_platform_admin else false(),
+        )
         .order_by(Sleutelpersoon.display_name)
     )
 
@@ -247,7 +299,7 @@ def unassigned_sleutelpersonen(viewer: Viewer) -> Select[Sleutelpersoon]:
 async def unassigned_sleutelpersoon(
     session: AsyncSession, viewer: Viewer, person_id: int
 ) -> Sleutelpersoon:
-    require_admin(viewer)
+    require_platform_admin(viewer)
     person = await session.get(Sleutelpersoon, person_id)
     if person is None or person.organisation_id is not None:
         raise NotFound

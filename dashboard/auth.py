@@ -37,14 +37,15 @@ from bot.models import (
     Organisation,
     Sleutelpersoon,
 )
+from bot.text import one_line
 from dashboard import throttle
 from dashboard.access import Viewer
 from dashboard.i18n import N_
+from dashboard.passwords import password_problem
 from dashboard.throttle import ThrottlePolicy
 
 SESSION_IDLE = timedelta(hours=2)
 SESSION_LIFETIME = timedelta(hours=12)
-MIN_PASSWORD_LENGTH = 12
 
 _hasher = PasswordHasher()
 
@@ -64,15 +65,14 @@ class SignIn:
     token: str | None = None
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused (a msgid), or None."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return N_("Use a password of at least 12 characters.")
-    return None
-
-
 async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def is_current_password(coordinator: Coordinator, password: str) -> bool:
+    """Whether `password` is the account's password now: a new one must differ
+    (dashboard/passwords.py)."""
+    return await _verify(coordinator.password_hash, password)
 
 
 async def _verify(password_hash: str, password: str) -> bool:
@@ -258,7 +258,7 @@ async def viewer_of(session: AsyncSession, now: datetime, token: str | None) -> 
 async def change_password(
     session: AsyncSession, coordinator_id: int, new: str, keep_token: str
 ) -> None:
-    """Set a new password, checked with `password_problem` and after the current one was
+    """Set a new password, checked with `passwords.password_problem` and after the current one was
     checked with `check_current_password`. Other sessions are ended."""
     coordinator = await session.get_one(Coordinator, coordinator_id)
     coordinator.password_hash = await hash_password(new)
@@ -318,13 +318,14 @@ async def create_coordinator(
     created_by: int | None = None,
 ) -> Coordinator:
     """A new account; raises ValueError (a msgid) for a bad password or a taken address."""
-    problem = password_problem(password)
+    problem = password_problem(password, email=email, name=display_name)
     if problem is not None:
         raise ValueError(problem)
     address = normalise_email(email)
     if "@" not in address or len(address) > 254:
         raise ValueError(N_("Give a valid e-mail address."))
-    if not display_name.strip():
+    name = one_line(display_name)[:80]
+    if not name:
         raise ValueError(N_("Give a name."))
     taken = await session.scalar(select(Coordinator.id).where(Coordinator.email == address))
     if taken is not None:
@@ -332,7 +333,7 @@ async def create_coordinator(
     coordinator = Coordinator(
         organisation_id=organisation.id,
         email=address,
-        display_name=display_name.strip()[:80],
+        display_name=name,
         password_hash=await hash_password(password),
         role=role,
         locale=locale,
@@ -356,7 +357,7 @@ async def create_coordinator(
 
 async def organisation_named(session: AsyncSession, now: datetime, name: str) -> Organisation:
     """The organisation of that name, created when missing."""
-    cleaned = " ".join(name.split())[:120]
+    cleaned = one_line(name)[:120]
     if not cleaned:
         raise ValueError(N_("Give the organisation a name."))
     found = await session.scalar(select(Organisation).where(Organisation.name == cleaned))

@@ -1,7 +1,10 @@
-"""`sleutelbrug coordinator add`: the first (and any further) dashboard account from a shell.
+"""`sleutelbrug coordinator add`: the first (and any further) dashboard account from a shell;
+`sleutelbrug coordinator platform-admin`: the only way to grant or revoke the platform role.
 
 The password is read without echo (getpass, asked twice) or, for scripts, as one line from
 standard input with `--password-stdin`; it never appears in the process list or the history.
+The platform role manages every organisation (dashboard/access.py), so no dashboard page can
+grant it: only whoever runs this command on the server.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from typing import Any, TextIO
 from sqlalchemy import select
 
 from bot.clock import SystemClock
-from bot.models import AuditAction, AuditEntry, CoordinatorRole, Organisation
+from bot.models import AuditAction, AuditEntry, Coordinator, CoordinatorRole, Organisation
 from bot.settings import Settings
 from bot.storage import create_engine_for, migrate, session_factory
+from bot.text import one_line
 from dashboard import auth
 from dashboard.i18n import LOCALES
+from dashboard.passwords import password_problem
 from matching.office_hours import parse_weekly_hours
 
 
@@ -36,7 +41,12 @@ def add_parser(commands: Any) -> None:
         "--organisation", required=True, help="their organisation (created when it is new)"
     )
     add.add_argument(
-        "--admin", action="store_true", help="may also manage organisations and accounts"
+        "--admin", action="store_true", help="may also manage their organisation's accounts"
+    )
+    add.add_argument(
+        "--platform-admin",
+        action="store_true",
+        help="may also create organisations and manage every organisation's accounts",
     )
     add.add_argument("--locale", choices=LOCALES, default="nl", help="dashboard language")
     add.add_argument(
@@ -46,15 +56,37 @@ def add_parser(commands: Any) -> None:
     add.add_argument(
         "--on-call", help="weekly on-call hours for urgent requests, e.g. 'mon-sun 18:00-24:00'"
     )
+    platform = actions.add_parser(
+        "platform-admin",
+        help="grant an existing account the platform role (every organisation's accounts)",
+    )
+    platform.add_argument("email", help="the account's sign-in name")
+    platform.add_argument(
+        "--revoke", action="store_true", help="take it back: they stay their organisation's admin"
+    )
 
 
 def run(settings: Settings, arguments: argparse.Namespace, stdin: TextIO | None = None) -> int:
-    """Create the account; 0 on success, 2 with a message on stderr when refused."""
-    password = _read_password(arguments.password_stdin, stdin or sys.stdin)
+    """Carry out the `coordinator` command; 0 on success, 2 with a message on stderr when
+    refused."""
+    if arguments.coordinator_command == "platform-admin":
+        migrate(settings.effective_database_url)
+        try:
+            role = asyncio.run(_set_platform_role(settings, arguments.email, not arguments.revoke))
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{auth.normalise_email(arguments.email)} is now {role.replace('_', ' ')}")
+        return 0
+    return _add(settings, arguments, stdin or sys.stdin)
+
+
+def _add(settings: Settings, arguments: argparse.Namespace, stdin: TextIO) -> int:
+    password = _read_password(arguments.password_stdin, stdin)
     if password is None:
         print("error: the passwords do not match", file=sys.stderr)
         return 2
-    problem = auth.password_problem(password)
+    problem = password_problem(password, email=arguments.email, name=arguments.name)
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
         return 2
@@ -73,8 +105,10 @@ def run(settings: Settings, arguments: argparse.Namespace, stdin: TextIO | None 
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    role = "admin" if arguments.admin else "coordinator"
-    print(f"{role} {auth.normalise_email(arguments.email)} created in {organisation}")
+    print(
+        f"{_role(arguments).replace('_', ' ')} {auth.normalise_email(arguments.email)} "
+        f"created in {organisation}"
+    )
     return 0
 
 
@@ -91,7 +125,7 @@ async def _create(settings: Settings, arguments: argparse.Namespace, password: s
     now = SystemClock().now()
     try:
         async with session_factory(engine).begin() as session:
-            name = " ".join(arguments.organisation.split())
+            name = one_line(arguments.organisation)[:120]
             existed = await session.scalar(select(Organisation.id).where(Organisation.name == name))
             organisation = await auth.organisation_named(session, now, name)
             if existed is None:
@@ -110,11 +144,48 @@ async def _create(settings: Settings, arguments: argparse.Namespace, password: s
                 email=arguments.email,
                 display_name=arguments.name,
                 password=password,
-                role=CoordinatorRole.ADMIN if arguments.admin else CoordinatorRole.COORDINATOR,
+                role=_role(arguments),
                 locale=arguments.locale,
             )
             coordinator.telegram_user_id = arguments.telegram_id
             coordinator.on_call_hours = arguments.on_call
             return organisation.name
+    finally:
+        await engine.dispose()
+
+
+def _role(arguments: argparse.Namespace) -> CoordinatorRole:
+    if arguments.platform_admin:
+        return CoordinatorRole.PLATFORM_ADMIN
+    return CoordinatorRole.ADMIN if arguments.admin else CoordinatorRole.COORDINATOR
+
+
+async def _set_platform_role(settings: Settings, email: str, grant: bool) -> CoordinatorRole:
+    """Grant or revoke the platform role, logged in the account's organisation (by the command
+    line: no coordinator). Revoking leaves them their organisation's admin."""
+    engine = create_engine_for(settings.effective_database_url)
+    now = SystemClock().now()
+    role = CoordinatorRole.PLATFORM_ADMIN if grant else CoordinatorRole.ADMIN
+    try:
+        async with session_factory(engine).begin() as session:
+            account = await session.scalar(
+                select(Coordinator).where(Coordinator.email == auth.normalise_email(email))
+            )
+            if account is None:
+                raise ValueError("there is no account with this e-mail address")
+            if account.role != role:
+                account.role = role
+                session.add(
+                    AuditEntry(
+                        at=now,
+                        organisation_id=account.organisation_id,
+                        subject_coordinator_id=account.id,
+                        action=AuditAction.PLATFORM_ADMIN_GRANTED
+                        if grant
+                        else AuditAction.PLATFORM_ADMIN_REVOKED,
+                        details={"by": "command line"},
+                    )
+                )
+            return role
     finally:
         await engine.dispose()

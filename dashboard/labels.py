@@ -62,6 +62,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     AuditAction.COORDINATOR_PASSWORD_RESET: N_("set a new password for a coordinator account"),
     AuditAction.SIGN_IN_LOCKED: N_("was locked out after failed sign-ins"),
     AuditAction.PASSWORD_CHANGED: N_("changed their password"),
+    AuditAction.PLATFORM_ADMIN_GRANTED: N_("was made platform admin"),
+    AuditAction.PLATFORM_ADMIN_REVOKED: N_("is no longer platform admin"),
 }
 GENDERS: dict[str, str] = {"f": N_("woman"), "m": N_("man")}
 

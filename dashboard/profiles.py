@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 
 from bot.models import Leave, OfficeWindow, Organisation, Sleutelpersoon
 from bot.profiles import NewProfile, create_sleutelpersoon, leave_problems, leave_window
+from bot.text import one_line
 from dashboard.i18n import N_
 from matching.office_hours import WEEKDAY_NAMES, WeeklyWindow
 
@@ -125,13 +126,13 @@ def read_form(form: FormData, today: date) -> ProfileForm:
     if gender not in (None, "f", "m"):
         problems.append("gender: choose woman, man or not given")
     parsed = ProfileForm(
-        display_name=str(form.get("display_name", "")).strip()[:80],
+        display_name=one_line(str(form.get("display_name", "")))[:80],
         locale=str(form.get("locale", "nl")),
         languages=languages,
         domains=tuple(str(value) for value in form.getlist("domains")),
         roles=tuple(str(value) for value in form.getlist("roles")),
         gender=gender,
-        circle=(str(form.get("circle", "")).strip()[:80] or None),
+        circle=(one_line(str(form.get("circle", "")))[:80] or None),
         paid=form.get("paid") == "on",
         works_on_public_holidays=form.get("works_on_public_holidays") == "on",
         max_open_conversations=number("max_open_conversations"),
@@ -233,7 +234,7 @@ def update_profile(
     (`away_changed`), so saving the form for another field does not undo a newer `/away`."""
     new_profile(form, windows_of_person(person), leaves_of_person(person), person.organisation)
     before = form_of_person(person)
-    after = replace(form, display_name=form.display_name.strip())
+    after = replace(form, display_name=one_line(form.display_name))
     if not away_changed:
         after = replace(after, away_until=person.away_until)
     changes: dict[str, list[Any]] = {}

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import jinja2
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import escape
+from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -118,6 +118,13 @@ def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
     return translator.ngettext(singular, plural, count)
 
 
+def _bdi(text: object) -> Markup:
+    """User text (a name, a signal, a reason) as a bidi isolate: its direction, right-to-left
+    or forced by a stray control character, never reorders the page's text around it. It also
+    breaks anywhere rather than widen the page (style.css)."""
+    return Markup("<bdi>{}</bdi>").format(text)
+
+
 def template_environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -129,6 +136,7 @@ def template_environment() -> jinja2.Environment:
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
     )
+    environment.filters["bdi"] = _bdi
     environment.globals["cell"] = cell_html
     environment.globals["zip"] = zip
     environment.globals["column_title"] = column_title

@@ -5,10 +5,11 @@ from __future__ import annotations
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.models import AuditAction
-from dashboard import auth
+from bot.models import AuditAction, Coordinator
+from dashboard import auth, passwords
 from dashboard.audit import record
 from dashboard.i18n import N_
+from dashboard.passwords import password_problem
 from dashboard.throttle import client_address
 from dashboard.views.signin import locked_message
 from dashboard.web import SESSION_COOKIE, Ctx, Pages
@@ -35,16 +36,22 @@ def routes(pages: Pages) -> list[Route]:
         new = str(ctx.form.get("new", ""))
         if new != str(ctx.form.get("again", "")):
             return await show(ctx, 400, MISMATCH)
-        problem = auth.password_problem(new)
+        async with config.sessions() as session:
+            account = await session.get_one(Coordinator, ctx.signed_in.coordinator_id)
+        problem = password_problem(new, email=account.email, name=account.display_name)
         if problem is not None:
             return await show(ctx, 400, problem)
+        current = str(ctx.form.get("current", ""))
+        if new == current:
+            # Refused before the current password is checked: that costs a guess for nothing.
+            return await show(ctx, 400, passwords.REUSED)
         # Only a form that would change the password costs a guess at the current one.
         check = await auth.check_current_password(
             config.sessions,
             config.clock.now(),
             config.throttle,
             ctx.signed_in.coordinator_id,
-            str(ctx.form.get("current", "")),
+            current,
             client_address(ctx.request, config.throttle.trusted_proxies),
         )
         if check.locked_until is not None:

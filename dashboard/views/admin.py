@@ -1,4 +1,6 @@
-"""Administration (admin role only): organisations, coordinator accounts, unplaced profiles."""
+"""Administration: an admin manages their own organisation's coordinator accounts; a platform
+admin also creates organisations, places unplaced profiles and manages every organisation's
+accounts (dashboard/access.py decides which)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.models import AuditAction, Coordinator, CoordinatorRole, Organisation, Sleutelpersoon
-from dashboard import access, auth, throttle
+from bot.text import one_line
+from dashboard import access, auth, passwords, throttle
 from dashboard.audit import record
 from dashboard.bounds import row_id
 from dashboard.i18n import LOCALES, N_
+from dashboard.passwords import password_problem
 from dashboard.tables import Column, Kind, Table
 from dashboard.web import Ctx, Pages
 
@@ -26,6 +30,13 @@ DONE = {
         "password to them in person."
     ),
     "moved": N_("The sleutelpersoon now belongs to the organisation."),
+}
+
+
+ROLE_NAMES = {
+    CoordinatorRole.COORDINATOR: N_("coordinator"),
+    CoordinatorRole.ADMIN: N_("admin"),
+    CoordinatorRole.PLATFORM_ADMIN: N_("platform admin"),
 }
 
 
@@ -94,9 +105,7 @@ def routes(pages: Pages) -> list[Route]:
                     c.display_name,
                     c.email,
                     names.get(c.organisation_id),
-                    ctx.gettext("admin")
-                    if c.role == CoordinatorRole.ADMIN
-                    else ctx.gettext("coordinator"),
+                    ctx.gettext(ROLE_NAMES[CoordinatorRole(c.role)]),
                     ctx.gettext("yes") if c.active else ctx.gettext("no"),
                     closed.get(c.email),
                     c.last_login_at,
@@ -119,6 +128,8 @@ def routes(pages: Pages) -> list[Route]:
                 organisation_table=organisation_table,
                 organisations=organisations,
                 coordinators=coordinators,
+                manageable={c.id for c in coordinators if access.may_manage(viewer, c)},
+                role_names=ROLE_NAMES,
                 closed=closed,
                 unplaced=unplaced,
                 locales=LOCALES,
@@ -132,7 +143,8 @@ def routes(pages: Pages) -> list[Route]:
         return RedirectResponse(f"/admin?done={what}", 303)
 
     async def create_organisation(ctx: Ctx) -> Response:
-        name = " ".join(ctx.field("name").split())
+        access.new_organisation(ctx.signed_in)
+        name = one_line(ctx.field("name"))[:120]
         now = config.clock.now()
         try:
             async with config.sessions.begin() as session:
@@ -182,7 +194,7 @@ def routes(pages: Pages) -> list[Route]:
                     raise AdminRefused(str(problem)) from None
                 if organisation.id != ctx.signed_in.organisation_id:
                     # `create_coordinator` logged it in the new account's organisation; the
-                    # admin's own organisation sees it as well.
+                    # platform admin's own organisation sees it as well.
                     record(
                         session,
                         now,
@@ -206,9 +218,13 @@ def routes(pages: Pages) -> list[Route]:
                 )
                 if coordinator.id == ctx.signed_in.coordinator_id:
                     raise AdminRefused(N_("Change your own password on your account page."))
-                problem = auth.password_problem(password)
+                problem = password_problem(
+                    password, email=coordinator.email, name=coordinator.display_name
+                )
                 if problem is not None:
                     raise AdminRefused(problem)
+                if await auth.is_current_password(coordinator, password):
+                    raise AdminRefused(passwords.REUSED)
                 await auth.reset_password(session, coordinator, password)
                 record(
                     session,

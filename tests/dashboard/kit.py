@@ -77,6 +77,7 @@ class Dashboard:
         email: str,
         *,
         admin: bool = False,
+        platform_admin: bool = False,
         password: str = PASSWORD,
         name: str | None = None,
         locale: str = "en",
@@ -90,7 +91,11 @@ class Dashboard:
                 email=email,
                 display_name=name or email.split("@")[0].title(),
                 password=password,
-                role=CoordinatorRole.ADMIN if admin else CoordinatorRole.COORDINATOR,
+                role=CoordinatorRole.PLATFORM_ADMIN
+                if platform_admin
+                else CoordinatorRole.ADMIN
+                if admin
+                else CoordinatorRole.COORDINATOR,
                 locale=locale,
             )
 
@@ -291,3 +296,18 @@ async def add_request(
         session.add(help_request)
         await session.flush()
         return help_request.id
+
+
+def new_account_form(
+    token: str, organisation_id: int | None, display_name: str, email: str, password: str
+) -> dict[str, str]:
+    """The admin page's form for a new coordinator account (Dutch, no admin)."""
+    return {
+        "csrf_token": token,
+        "organisation_id": str(organisation_id),
+        "display_name": display_name,
+        "email": email,
+        "password": password,
+        "role": "coordinator",
+        "locale": "nl",
+    }

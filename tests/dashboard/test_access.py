@@ -1,5 +1,5 @@
 """One organisation never sees another's data: every such object answers 404, and lists leave
-it out. Admins manage accounts but read no more than anyone else."""
+it out. Admins and platform admins manage accounts but read no more than anyone else."""
 
 from __future__ import annotations
 
@@ -72,12 +72,13 @@ async def test_another_organisations_objects_are_not_found(board: Dashboard) -> 
         assert person.display_name == "Amal" and person.active and person.telegram_user_id == 601
 
 
-async def test_admins_manage_accounts_but_read_only_their_own_organisation(
+async def test_platform_admins_manage_accounts_but_read_only_their_own_organisation(
     board: Dashboard,
 ) -> None:
+    await board.coordinator("Sleutelbrug platform", "pia@platform.example", platform_admin=True)
     bart = await add_person(board, BREDA, "Bart", telegram_user_id=602)
     conversation = await add_conversation(board, bart, [("newcomer", "vertrouwelijk")])
-    async with board.signed_in("anna@tilburg.example") as anna:
+    async with board.signed_in("pia@platform.example") as anna:
         assert (await anna.get(f"/conversations/{conversation}")).status_code == 404
         admin = await anna.get("/admin")
         assert admin.status_code == 200 and BREDA in admin.text

@@ -101,3 +101,42 @@ def test_on_call_hours_are_checked_and_stored(
             "sat-sun 00:00-24:00",
         )
     engine.dispose()
+
+
+def test_the_platform_role_is_granted_and_revoked_on_the_command_line_only(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["coordinator", "platform-admin", "nobody@example.org"]) == 2
+    assert "no account with this e-mail address" in capsys.readouterr().err
+    assert add(monkeypatch, "a long enough passphrase", "--admin") == 0
+    assert main(["coordinator", "platform-admin", "ANNA@tilburg.example"]) == 0
+    assert "anna@tilburg.example is now platform admin" in capsys.readouterr().out
+    assert main(["coordinator", "platform-admin", "anna@tilburg.example", "--revoke"]) == 0
+    assert "anna@tilburg.example is now admin" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("yet another long passphrase\n"))
+    assert main(
+        [
+            "coordinator", "add", "--email", "pia@platform.example", "--name", "Pia",
+            "--organisation", "Sleutelbrug platform", "--platform-admin", "--password-stdin",
+        ]
+    ) == 0  # fmt: skip
+    assert "platform admin pia@platform.example created" in capsys.readouterr().out
+    engine = create_engine(f"sqlite:///{data_dir / 'sleutelbrug.sqlite3'}")
+    with Session(engine) as session:
+        roles = {
+            email: role
+            for email, role in session.execute(select(Coordinator.email, Coordinator.role))
+        }
+        logged = session.execute(
+            select(AuditEntry.action, Organisation.name, AuditEntry.coordinator_id)
+            .join(Organisation, Organisation.id == AuditEntry.organisation_id)
+            .where(AuditEntry.action.like("platform_admin_%"))
+            .order_by(AuditEntry.id)
+        ).all()
+    engine.dispose()
+    assert roles == {"anna@tilburg.example": "admin", "pia@platform.example": "platform_admin"}
+    # In the account's organisation, by no coordinator: the command line.
+    assert [tuple(row) for row in logged] == [
+        (AuditAction.PLATFORM_ADMIN_GRANTED, "Gemeente Tilburg", None),
+        (AuditAction.PLATFORM_ADMIN_REVOKED, "Gemeente Tilburg", None),
+    ]

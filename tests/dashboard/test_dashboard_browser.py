@@ -3,6 +3,7 @@ PostgreSQL: sign in, invite a sleutelpersoon who completes the invite in the san
 their office hours and see matching follow them, assign from the queue, open a transcript
 with a reason and find the access record, export CSV; another organisation gets 404; wrong
 password, forged CSRF token, a transcript without a reason and an expired invite are refused.
+A transcript with one very long word stays within the window.
 
 Every main page is saved as artifacts/dashboard-*.png.
 """
@@ -40,7 +41,7 @@ from nlu.service import free_port
 from sandbox import ChatMessage, Sandbox, SimUser
 from tests.bot.kit import TEXTS, BotProcess, ManualClock, bot_process, onboard, world
 
-from .kit import PASSWORD
+from .kit import PASSWORD, add_conversation, add_person, dashboard
 
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "artifacts"
@@ -316,7 +317,10 @@ async def coordinators_day(
     await expect(page.locator("table[data-table=signals]")).to_contain_text("veel CJIB-boetes")
     await shot(page, "signals")
     await page.goto(f"{base}admin")
-    await expect(page.locator("table[data-table=organisations]")).to_contain_text("Breda")
+    # Tilburg's admin manages Tilburg's accounts only: Breda is not even listed.
+    organisations = page.locator("table[data-table=organisations]")
+    await expect(organisations).to_contain_text("Gemeente Tilburg")
+    await expect(organisations).not_to_contain_text("Breda")
     await shot(page, "admin")
 
     # --- another organisation's coordinator: 404 -----------------------------------------------
@@ -363,3 +367,26 @@ async def coordinators_day(
     await shot(page, "invite-expired")
     await anna_context.close()
     assert errors == []
+
+
+@pytest.mark.browser
+async def test_a_transcript_with_a_5000_character_word_is_no_wider_than_the_window(
+    sqlite_url: str, chromium: Browser
+) -> None:
+    """Issue 14: an unbroken 5,000-character message made the transcript page 51,611 px wide."""
+    async with dashboard(sqlite_url, TUESDAY_10) as board:
+        await board.coordinator("Gemeente Tilburg", ANNA)
+        person = await add_person(board, "Gemeente Tilburg", "Amal " + "m" * 70)
+        await add_conversation(board, person, [("newcomer", "x" * 5000), ("sleutelpersoon", "y")])
+        async with serving(board.config, "127.0.0.1", 0) as base:
+            context = await chromium.new_context(viewport={"width": 1024, "height": 768})
+            page = await sign_in(context, base, ANNA, PASSWORD)
+            await page.goto(f"{base}conversations")
+            await page.click("table[data-table=conversations] a")
+            await page.fill("textarea[name=reason]", REASON)
+            await page.click("form[action$='/transcript'] button[type=submit]")
+            await expect(page.locator(".transcript p").first).to_contain_text("xxxx")
+            await shot(page, "long-word")
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 1024, width
+            await context.close()

@@ -1,6 +1,7 @@
 """The conversation list's and the audit log's filters, the CSV of every table, and the admin's
-routes: organisations, coordinator accounts (deactivate, reactivate, unlock, new password), and
-a coordinator who is no admin being refused all of them."""
+routes: organisations, coordinator accounts (deactivate, reactivate, unlock, new password), an
+organisation's admin kept to their own organisation while a platform admin manages all, and a
+coordinator who is no admin being refused all of them."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
 TILBURG = "Gemeente Tilburg"
 BREDA = "VluchtelingenWerk Breda"
 ANNA, BRAM, BEA = "anna@tilburg.example", "bram@breda.example", "bea@breda.example"
+PLATFORM, PIA = "Sleutelbrug platform", "pia@platform.example"
 NEW_PASSWORD = "a brand new long password"
 
 
@@ -170,12 +172,21 @@ async def test_every_table_downloads_as_csv(board: Dashboard) -> None:
         assert accesses[0] == ["When", "Who", "Reason"]
         assert accesses[1][1:] == ["Anna", "Controle na een melding"]
         assert "geheim" not in str(accesses)
+        # An organisation's admin: their own organisation, and no profiles of none.
         organisations = await csv_rows(anna, "/admin", "organisations")
-        assert sorted(row[0] for row in organisations[1:]) == [TILBURG, BREDA]
+        assert [row[0] for row in organisations[1:]] == [TILBURG]
+        coordinators = await csv_rows(anna, "/admin", "coordinators")
+        assert [(row[1], row[3]) for row in coordinators[1:]] == [(ANNA, "admin")]
+        assert await csv_rows(anna, "/admin", "unplaced") == [["Name", "Languages", "Created"]]
+    await board.coordinator(PLATFORM, PIA, platform_admin=True)
+    async with board.signed_in(PIA) as anna:
+        organisations = await csv_rows(anna, "/admin", "organisations")
+        assert sorted(row[0] for row in organisations[1:]) == sorted([PLATFORM, TILBURG, BREDA])
         coordinators = await csv_rows(anna, "/admin", "coordinators")
         assert sorted((row[1], row[3]) for row in coordinators[1:]) == [
             (ANNA, "admin"),
             (BRAM, "coordinator"),
+            (PIA, "platform admin"),
         ]
         unplaced = await csv_rows(anna, "/admin", "unplaced")
         assert unplaced[0] == ["Name", "Languages", "Created"] and unplaced[1][:2] == ["Hawa", "ti"]
@@ -189,9 +200,10 @@ async def coordinator_named(board: Dashboard, email: str) -> Coordinator:
         return found
 
 
-async def test_admins_manage_organisations_and_accounts(board: Dashboard) -> None:
+async def test_platform_admins_manage_organisations_and_accounts(board: Dashboard) -> None:
     bram = await coordinator_named(board, BRAM)
-    async with board.signed_in(ANNA) as anna:
+    await board.coordinator(PLATFORM, PIA, platform_admin=True)
+    async with board.signed_in(PIA) as anna:
         token = await csrf_of(anna, "/admin")
 
         async def admin_post(path: str, **data: str) -> httpx.Response:
@@ -204,9 +216,10 @@ async def test_admins_manage_organisations_and_accounts(board: Dashboard) -> Non
         assert again.status_code == 400 and "already an organisation with this name" in again.text
         nameless = await admin_post("/admin/organisations", name="   ")
         assert nameless.status_code == 400 and "Give the organisation a name." in nameless.text
-        own = await coordinator_named(board, ANNA)
+        own = await coordinator_named(board, PIA)
+        # A platform admin's account is managed on the command line only, their own included.
         itself = await admin_post(f"/admin/coordinators/{own.id}/deactivate")
-        assert itself.status_code == 400 and "cannot deactivate your own account" in itself.text
+        assert itself.status_code == 404
 
         async with board.signed_in(BRAM) as bram_client:
             assert (await bram_client.get("/now")).status_code == 200
@@ -233,7 +246,7 @@ async def test_admins_manage_organisations_and_accounts(board: Dashboard) -> Non
         short = await admin_post(f"/admin/coordinators/{bram.id}/password", password="short")
         assert short.status_code == 400 and "at least 12 characters" in short.text
         mine = await admin_post(f"/admin/coordinators/{own.id}/password", password=NEW_PASSWORD)
-        assert mine.status_code == 400 and "on your account page" in mine.text
+        assert mine.status_code == 404
         reset = await admin_post(f"/admin/coordinators/{bram.id}/password", password=NEW_PASSWORD)
         assert reset.status_code == 303
         assert (
@@ -262,24 +275,104 @@ async def test_admins_manage_organisations_and_accounts(board: Dashboard) -> Non
             )
         ).all()
     assert reset_details == [{}, {}]  # that it happened, never the password
-    # Changes to Breda's accounts are in Breda's log and in the admin's own (Tilburg's).
+    # Changes to Breda's accounts are in Breda's log and in the platform admin's own.
     for action in (
         AuditAction.COORDINATOR_DEACTIVATED,
         AuditAction.COORDINATOR_REACTIVATED,
         AuditAction.COORDINATOR_UNLOCKED,
         AuditAction.COORDINATOR_PASSWORD_RESET,
     ):
-        assert sorted(name for logged, name in entries if logged == action) == [TILBURG, BREDA]
+        assert sorted(name for logged, name in entries if logged == action) == [PLATFORM, BREDA]
     assert sorted(name for logged, name in entries if logged == "organisation_created") == [
         "Gemeente Oss",
-        TILBURG,
+        PLATFORM,
     ]
 
 
-async def test_an_admin_creating_an_account_elsewhere_is_logged_in_both_organisations(
+async def test_an_organisations_admin_manages_only_their_own_organisation(
     board: Dashboard,
 ) -> None:
+    """Issue 14: Tilburg's admin made an admin account in Breda and reset Breda's coordinator's
+    password. Now every such route answers 404, as for any other organisation's object, while
+    Tilburg's own accounts stay theirs to manage."""
+    bram = await coordinator_named(board, BRAM)
+    alex = await board.coordinator(TILBURG, "alex@tilburg.example")
+    platform_admin = await board.coordinator(TILBURG, PIA, platform_admin=True)
+    unplaced, breda, tilburg = await unplaced_profile_and_organisations(board)
+    new_account = {"display_name": "Eve", "password": NEW_PASSWORD, "role": "admin"}
     async with board.signed_in(ANNA) as anna:
+        token = await csrf_of(anna, "/admin")
+        page = (await anna.get("/admin")).text
+        assert BRAM not in page and BREDA not in page and "Hawa" not in page
+        assert 'action="/admin/organisations"' not in page
+        # Listed as a colleague, but not hers to manage.
+        assert PIA in page and f"/admin/coordinators/{platform_admin.id}/" not in page
+        before = await snapshot_counts(board)
+        refused = {
+            "/admin/organisations": {"name": "Mine now"},
+            "/admin/coordinators": {
+                **new_account, "organisation_id": str(breda), "email": "eve@breda.example"
+            },
+            f"/admin/coordinators/{bram.id}/deactivate": {},
+            f"/admin/coordinators/{bram.id}/reactivate": {},
+            f"/admin/coordinators/{bram.id}/unlock": {},
+            f"/admin/coordinators/{bram.id}/password": {"password": NEW_PASSWORD},
+            f"/admin/coordinators/{platform_admin.id}/password": {"password": NEW_PASSWORD},
+            f"/admin/coordinators/{platform_admin.id}/deactivate": {},
+            f"/admin/sleutelpersonen/{unplaced}/organisation": {"organisation_id": str(tilburg)},
+        }  # fmt: skip
+        for path, data in refused.items():
+            response = await anna.post(path, data={**data, "csrf_token": token})
+            assert response.status_code == 404, path
+            assert "not yours to see" in response.text
+        assert await snapshot_counts(board) == before
+        own = {
+            "/admin/coordinators": {
+                **new_account, "organisation_id": str(tilburg), "email": "eve@tilburg.example"
+            },
+            f"/admin/coordinators/{alex.id}/password": {"password": NEW_PASSWORD},
+            f"/admin/coordinators/{alex.id}/deactivate": {},
+        }  # fmt: skip
+        for path, data in own.items():
+            response = await anna.post(path, data={**data, "csrf_token": token})
+            assert response.status_code == 303, (path, response.text)
+    async with board.client() as client:
+        assert (await sign_in(client, BRAM, PASSWORD)).status_code == 303
+        assert (await sign_in(client, PIA, PASSWORD)).status_code == 303
+    async with board.sessions() as session:
+        assert (await session.get_one(Sleutelpersoon, unplaced)).organisation_id is None
+
+
+async def unplaced_profile_and_organisations(board: Dashboard) -> tuple[int, int, int]:
+    """A new profile of no organisation (Hawa), and the ids of Breda and Tilburg."""
+    async with board.sessions.begin() as session:
+        person, _token = create_sleutelpersoon(
+            session,
+            board.clock.now(),
+            NewProfile(display_name="Hawa", languages=("ti",), domains=("post",), windows=()),
+        )
+        await session.flush()
+        ids = [
+            await session.scalar(select(Organisation.id).where(Organisation.name == name))
+            for name in (BREDA, TILBURG)
+        ]
+        return person.id, ids[0] or 0, ids[1] or 0
+
+
+async def snapshot_counts(board: Dashboard) -> tuple[int, int, int]:
+    async with board.sessions() as session:
+        return (
+            await session.scalar(select(func.count()).select_from(AuditEntry)) or 0,
+            await session.scalar(select(func.count()).select_from(Organisation)) or 0,
+            await session.scalar(select(func.count()).select_from(Coordinator)) or 0,
+        )
+
+
+async def test_a_platform_admin_creating_an_account_elsewhere_is_logged_in_both_organisations(
+    board: Dashboard,
+) -> None:
+    await board.coordinator(TILBURG, PIA, name="Pia", platform_admin=True)
+    async with board.signed_in(PIA) as anna:
         token = await csrf_of(anna, "/admin")
         async with board.sessions() as session:
             breda = await session.scalar(select(Organisation.id).where(Organisation.name == BREDA))
@@ -297,8 +390,8 @@ async def test_an_admin_creating_an_account_elsewhere_is_logged_in_both_organisa
         )
         assert created.status_code == 303
         tilburg_log = await csv_rows(anna, "/audit?action=coordinator_created", "audit")
-        # Anna's own account was created in Tilburg too (by the command line).
-        assert sorted(row[6] for row in tilburg_log[1:]) == ["Anna", "Bea"]
+        # Anna's and Pia's own accounts were created in Tilburg too (by the command line).
+        assert sorted(row[6] for row in tilburg_log[1:]) == ["Anna", "Bea", "Pia"]
     async with board.signed_in(BRAM) as bram:
         breda_log = await csv_rows(bram, "/audit?action=coordinator_created", "audit")
         assert sorted(row[6] for row in breda_log[1:]) == ["Bea", "Bram"]
@@ -308,25 +401,9 @@ async def test_a_coordinator_who_is_no_admin_is_refused_every_admin_route(
     board: Dashboard,
 ) -> None:
     anna = await coordinator_named(board, ANNA)
-    async with board.sessions.begin() as session:
-        person, _token = create_sleutelpersoon(
-            session,
-            board.clock.now(),
-            NewProfile(display_name="Hawa", languages=("ti",), domains=("post",), windows=()),
-        )
-        await session.flush()
-        unplaced = person.id
-        breda = await session.scalar(select(Organisation.id).where(Organisation.name == BREDA))
+    unplaced, breda, _tilburg = await unplaced_profile_and_organisations(board)
 
-    async def counts() -> tuple[int, int, int]:
-        async with board.sessions() as session:
-            return (
-                await session.scalar(select(func.count()).select_from(AuditEntry)) or 0,
-                await session.scalar(select(func.count()).select_from(Organisation)) or 0,
-                await session.scalar(select(func.count()).select_from(Coordinator)) or 0,
-            )
-
-    before = await counts()
+    before = await snapshot_counts(board)
     async with board.signed_in(BRAM) as bram:
         token = await csrf_of(bram, "/now")
         assert (await bram.get("/admin")).status_code == 404
@@ -350,7 +427,7 @@ async def test_a_coordinator_who_is_no_admin_is_refused_every_admin_route(
             response = await bram.post(path, data={**data, "csrf_token": token})
             assert response.status_code == 404, path
             assert "not yours to see" in response.text
-    assert await counts() == before
+    assert await snapshot_counts(board) == before
     async with board.sessions() as session:
         assert (await session.get_one(Sleutelpersoon, unplaced)).organisation_id is None
     async with board.client() as client:

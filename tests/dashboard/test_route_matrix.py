@@ -1,6 +1,8 @@
 """Who sees what, route by route: every dashboard route (taken from the app itself, so a new
 route without a row here fails) for anonymous visitors, a coordinator of the organisation that
-owns the data, a coordinator of another organisation, and an admin of that other organisation.
+owns the data, a coordinator of another organisation, an admin of that other organisation, and
+a platform admin (of a third organisation), who manages accounts everywhere but reads nothing
+of Tilburg's.
 
 Refused requests change nothing in the database (all tables compared before and after), and
 nobody but the owning organisation finds its data in any page or CSV export: its marker texts
@@ -55,14 +57,15 @@ REASON = "Qxreason complaint about the tone"
 SECRET = "Qxsecret I received a fine from the CJIB"
 MARKERS = {"person": PERSON, "spare": SPARE, "signal": SIGNAL, "reason": REASON}
 
-ANONYMOUS, OWNER, OTHER, ADMIN = "anonymous", "owner", "other", "admin"
-# The owner last: their permitted changes (erasing, assigning) would otherwise make later
-# refusals trivially true.
-ROLES = (ANONYMOUS, OTHER, ADMIN, OWNER)
+ANONYMOUS, OWNER, OTHER, ADMIN, PLATFORM = "anonymous", "owner", "other", "admin", "platform"
+# The owner last and the platform admin just before: their permitted changes (erasing,
+# assigning, placing) would otherwise make later refusals trivially true.
+ROLES = (ANONYMOUS, OTHER, ADMIN, PLATFORM, OWNER)
 EMAILS = {
     OWNER: "anna@tilburg.example",
     OTHER: "bram@breda.example",
     ADMIN: "bea@breda.example",
+    PLATFORM: "pia@platform.example",
 }
 
 
@@ -92,16 +95,22 @@ def everyone(outcome: Outcome) -> dict[str, Outcome]:
 
 def signed_in(outcome: Outcome) -> dict[str, Outcome]:
     """Pages of one's own organisation or account: every coordinator, nobody else."""
-    return {ANONYMOUS: SIGN_IN, OWNER: outcome, OTHER: outcome, ADMIN: outcome}
+    return dict.fromkeys(ROLES, outcome) | {ANONYMOUS: SIGN_IN}
 
 
 def owners(outcome: Outcome) -> dict[str, Outcome]:
-    """Routes naming an object of Tilburg: another organisation (admins included) gets 404."""
-    return {ANONYMOUS: SIGN_IN, OWNER: outcome, OTHER: NOT_FOUND, ADMIN: NOT_FOUND}
+    """Routes naming an object of Tilburg: another organisation (admins and platform admins
+    included) gets 404."""
+    return dict.fromkeys(ROLES, NOT_FOUND) | {ANONYMOUS: SIGN_IN, OWNER: outcome}
 
 
 def admins(outcome: Outcome) -> dict[str, Outcome]:
-    return {ANONYMOUS: SIGN_IN, OWNER: NOT_FOUND, OTHER: NOT_FOUND, ADMIN: outcome}
+    return dict.fromkeys(ROLES, NOT_FOUND) | {ANONYMOUS: SIGN_IN, ADMIN: outcome, PLATFORM: outcome}
+
+
+def platform_admins(outcome: Outcome) -> dict[str, Outcome]:
+    """Organisations, the profiles of none, and Tilburg's accounts: Breda's admin gets 404."""
+    return dict.fromkeys(ROLES, NOT_FOUND) | {ANONYMOUS: SIGN_IN, PLATFORM: outcome}
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/login"): Row(everyone(PAGE)),
     ("POST", "/login"): Row(
         everyone(WRONG_SIGN_IN),
-        {"email": "nobody@example.org", "password": PASSWORD, "next": "/now"},
+        # An address per role: five wrong guesses at one account from one client close it.
+        {"email": "nobody-{role}@example.org", "password": PASSWORD, "next": "/now"},
         csrf_page="/login",
     ),
     ("POST", "/logout"): Row({**signed_in(done("/login")), ANONYMOUS: SIGN_IN}),
@@ -211,10 +221,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/signals"): Row(signed_in(PAGE), owner_sees=("signal",)),
     ("GET", "/admin"): Row(admins(PAGE)),
     ("POST", "/admin/organisations"): Row(
-        admins(done("/admin?done=organisation")), {"name": "Gemeente Goirle"}
+        platform_admins(done("/admin?done=organisation")), {"name": "Gemeente Goirle"}
     ),
     ("POST", "/admin/coordinators"): Row(
-        admins(done("/admin?done=coordinator")),
+        platform_admins(done("/admin?done=coordinator")),
         {
             "organisation_id": "{tilburg}",
             "display_name": "Nina",
@@ -225,19 +235,19 @@ MATRIX: dict[tuple[str, str], Row] = {
         },
     ),
     ("POST", "/admin/coordinators/{coordinator_id:int}/deactivate"): Row(
-        admins(done("/admin?done=deactivated"))
+        platform_admins(done("/admin?done=deactivated"))
     ),
     ("POST", "/admin/coordinators/{coordinator_id:int}/reactivate"): Row(
-        admins(done("/admin?done=reactivated"))
+        platform_admins(done("/admin?done=reactivated"))
     ),
     ("POST", "/admin/coordinators/{coordinator_id:int}/unlock"): Row(
-        admins(done("/admin?done=unlocked"))
+        platform_admins(done("/admin?done=unlocked"))
     ),
     ("POST", "/admin/coordinators/{coordinator_id:int}/password"): Row(
-        admins(done("/admin?done=password")), {"password": NEW_PASSWORD}
+        platform_admins(done("/admin?done=password")), {"password": NEW_PASSWORD}
     ),
     ("POST", "/admin/sleutelpersonen/{person_id:int}/organisation"): Row(
-        admins(done("/admin?done=moved")),
+        platform_admins(done("/admin?done=moved")),
         {"organisation_id": "{tilburg}"},
         objects={"person_id": "unplaced"},
     ),
@@ -282,7 +292,7 @@ class World:
     def form(self, form: Mapping[str, str | list[str]], role: str) -> dict[str, str | list[str]]:
         own_person = self.objects["person" if role == OWNER else "breda_person"]
         return {
-            key: value.format(**self.objects, own_person=own_person)
+            key: value.format(**self.objects, own_person=own_person, role=role)
             if isinstance(value, str)
             else value
             for key, value in form.items()
@@ -294,6 +304,7 @@ async def build_world(board: Dashboard) -> World:
     colleague = await board.coordinator(TILBURG, "alex@tilburg.example")
     await board.coordinator(BREDA, EMAILS[OTHER])
     await board.coordinator(BREDA, EMAILS[ADMIN], admin=True)
+    await board.coordinator("Sleutelbrug platform", EMAILS[PLATFORM], platform_admin=True)
     # Breda speaks only Tigrinya, so Tilburg's Arabic request is not in its pool.
     breda_person = await add_person(board, BREDA, "Tesfay", languages=("ti",), telegram_user_id=702)
     person = await add_person(board, TILBURG, PERSON, telegram_user_id=701)
@@ -414,7 +425,7 @@ async def visit(board: Dashboard, visitor: Visitor, key: tuple[str, str], row: R
         visitor.check_private(path, refused.text)
         assert changed_tables(before, await snapshot(board)) == [], path
     form = {**visitor.world.form(row.form, visitor.role), "csrf_token": token}
-    if row.mixed is not None and visitor.role in (OTHER, ADMIN):
+    if row.mixed is not None and visitor.role in (OTHER, ADMIN, PLATFORM):
         mixed = visitor.world.path(template, {**row.objects, **row.mixed})
         await ask(board, visitor, row, "POST", mixed, form)
     transcript = visitor.role == OWNER and template.endswith("/transcript")

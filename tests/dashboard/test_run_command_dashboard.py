@@ -81,7 +81,8 @@ def test_run_serves_the_dashboard(tmp_path: Path, ready_rasa: str) -> None:
     command = [sys.executable, "-m", "bot.cli"]
     added = subprocess.run(
         [*command, "coordinator", "add", "--email", "anna@tilburg.example", "--name", "Anna",
-         "--organisation", "Gemeente Tilburg", "--admin", "--locale", "en", "--password-stdin"],
+         "--organisation", "Gemeente Tilburg", "--platform-admin", "--locale", "en",
+         "--password-stdin"],
         input=PASSWORD + "\n", cwd=PROJECT, env=environment, capture_output=True, text=True,
         timeout=60, check=False,
     )  # fmt: skip
@@ -112,7 +113,7 @@ def test_run_serves_the_dashboard(tmp_path: Path, ready_rasa: str) -> None:
             )
             assert signed_in.status_code == 303
             assert client.get("/now").status_code == 200
-            # The demo sleutelpersonen have no organisation yet: the admin places them.
+            # The demo sleutelpersonen have no organisation yet: the platform admin places them.
             admin = client.get("/admin")
             assert "Sleutelpersonen without an organisation" in admin.text
             assert "Amal" in admin.text
