@@ -18,7 +18,9 @@ Rules kept here:
   this worker still holds the claim; if it does not (it stalled past its claim and another
   worker took over), the commit is refused and nothing of it is kept. Handlers make their
   state change in one transaction (bot/handlers.py), so their effects and the mark are kept
-  together or not at all. An update whose handler committed nothing is marked afterwards.
+  together or not at all; a second commit while handling the same update is refused
+  (`SecondCommit`), so the rule is enforced, not remembered. An update whose handler
+  committed nothing is marked afterwards.
 - A crash while handling: before that commit nothing was kept, and once the claim expires
   another worker handles the update from the start; after the commit the update is done and
   the outbox rows written in it are sent by the next outbox flush. Only what a handler does
@@ -75,6 +77,11 @@ class Deferred:
     """The chat's inbound limit stopped its drain: drain it again after `seconds`."""
 
     seconds: float
+
+
+class SecondCommit(Exception):
+    """A handler committed a second transaction while handling one update: a bug, refused so
+    that exactly-once cannot erode unnoticed."""
 
 
 class ClaimLost(Exception):
@@ -171,10 +178,14 @@ _handling: ContextVar[_Handling | None] = ContextVar("inbox_handling", default=N
 
 
 def _mark_in_first_commit(session: Session) -> None:
-    """Before the first commit made while handling an update: mark it handled in it."""
+    """Before the first commit made while handling an update: mark it handled in it. A second
+    commit is refused: what it would keep would no longer be tied to the update's mark, so a
+    crash in between would handle the update again on top of half of it."""
     handling = _handling.get()
-    if handling is None or handling.marked or handling.marking_session is not None:
+    if handling is None:
         return
+    if handling.marked or handling.marking_session is not None:
+        raise SecondCommit(f"update {handling.update_id}: a handler commits once (bot/handlers.py)")
     result = cast(
         CursorResult[Any],
         session.execute(_mark(handling.update_id, handling.worker, handling.clock.now())),

@@ -56,6 +56,8 @@ class Bench:
     crash_after: set[str]
     # Texts during whose handling another worker takes the update over.
     taken_over: set[str]
+    # Texts whose handler (wrongly) commits a second transaction.
+    commit_twice: set[str]
 
     def processor(self, worker: str = "w1") -> InboxProcessor:
         return InboxProcessor(
@@ -84,6 +86,7 @@ async def bench(database_url: str) -> AsyncIterator[Bench]:
     crash_before: set[str] = set()
     crash_after: set[str] = set()
     taken_over: set[str] = set()
+    commit_twice: set[str] = set()
 
     async def take_over(update_id: int) -> None:
         async with sessions.begin() as session:
@@ -102,6 +105,9 @@ async def bench(database_url: str) -> AsyncIterator[Bench]:
             await asyncio.create_task(take_over(update.update_id), context=contextvars.Context())
         async with sessions.begin() as session:
             session.add(ErasureEvent(at=datetime.now(UTC), reason=text))
+        if text in commit_twice:
+            async with sessions.begin() as session:
+                session.add(ErasureEvent(at=datetime.now(UTC), reason=f"{text} again"))
         if text in crash_after:
             crash_after.discard(text)
             raise Crash
@@ -110,7 +116,7 @@ async def bench(database_url: str) -> AsyncIterator[Bench]:
         application = ApplicationBuilder().token(sandbox.token).base_url(sandbox.base_url).build()
         application.add_handler(MessageHandler(filters.TEXT, record))
         async with application:
-            yield Bench(sessions, application, crash_before, crash_after, taken_over)
+            yield Bench(sessions, application, crash_before, crash_after, taken_over, commit_twice)
     await engine.dispose()
 
 
@@ -217,3 +223,13 @@ def test_updates_are_ordered_per_chat_or_per_user() -> None:
         },
     }
     assert chat_of(press) == 9
+
+
+async def test_a_second_commit_while_handling_one_update_is_refused(bench: Bench) -> None:
+    """Exactly-once rests on one transaction per handling: a handler that commits again is a
+    bug, and the second commit keeps nothing."""
+    bench.commit_twice.add("twice")
+    await bench.store(text_update(1, "twice"), text_update(2, "after"))
+    assert await bench.processor().drain(CHAT) == 2
+    assert await bench.effects() == ["twice", "after"]
+    assert (await bench.row(1)).handled_at is not None
