@@ -182,8 +182,8 @@ def _mark_in_first_commit(session: Session) -> None:
     commit is refused: what it would keep would no longer be tied to the update's mark, so a
     crash in between would handle the update again on top of half of it."""
     handling = _handling.get()
-    if handling is None:
-        return
+    if handling is None or session.in_nested_transaction():
+        return  # a savepoint's release is no commit: the mark goes into the transaction's own
     if handling.marked or handling.marking_session is not None:
         raise SecondCommit(f"update {handling.update_id}: a handler commits once (bot/handlers.py)")
     result = cast(
@@ -197,6 +197,8 @@ def _mark_in_first_commit(session: Session) -> None:
 
 def _confirm_mark(session: Session) -> None:
     handling = _handling.get()
+    if session.in_nested_transaction():
+        return
     if handling is not None and handling.marking_session is session:
         handling.marked = True
 

@@ -105,6 +105,9 @@ async def bench(database_url: str) -> AsyncIterator[Bench]:
             await asyncio.create_task(take_over(update.update_id), context=contextvars.Context())
         async with sessions.begin() as session:
             session.add(ErasureEvent(at=datetime.now(UTC), reason=text))
+            if text.startswith("savepoint"):  # as Handover.accept guards its insert
+                async with session.begin_nested():
+                    session.add(ErasureEvent(at=datetime.now(UTC), reason=f"{text} inside"))
         if text in commit_twice:
             async with sessions.begin() as session:
                 session.add(ErasureEvent(at=datetime.now(UTC), reason=f"{text} again"))
@@ -232,4 +235,13 @@ async def test_a_second_commit_while_handling_one_update_is_refused(bench: Bench
     await bench.store(text_update(1, "twice"), text_update(2, "after"))
     assert await bench.processor().drain(CHAT) == 2
     assert await bench.effects() == ["twice", "after"]
+    assert (await bench.row(1)).handled_at is not None
+
+
+async def test_a_savepoint_inside_the_handlers_transaction_is_no_second_commit(
+    bench: Bench,
+) -> None:
+    await bench.store(text_update(1, "savepoint"))
+    assert await bench.processor().drain(CHAT) == 1
+    assert await bench.effects() == ["savepoint", "savepoint inside"]
     assert (await bench.row(1)).handled_at is not None
