@@ -36,7 +36,11 @@ async def unanswered_request(
 ) -> None:
     async with board.sessions.begin() as session:
         newcomer = Newcomer(
-            telegram_user_id=next(NEWCOMER_IDS), locale="ar", created_at=asked, updated_at=asked
+            telegram_user_id=next(NEWCOMER_IDS),
+            locale="ar",
+            consented_at=asked,
+            created_at=asked,
+            updated_at=asked,
         )
         session.add(newcomer)
         await session.flush()
