@@ -49,7 +49,7 @@ from enum import Enum
 from typing import Any, cast
 
 from redis.exceptions import RedisError
-from sqlalchemy import CursorResult, delete, event, select, update
+from sqlalchemy import CursorResult, and_, delete, event, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -221,14 +221,20 @@ def _install_commit_hooks() -> None:
             event.listen(Session, name, hook)
 
 
+def _held(update_id: int, worker: str) -> Any:
+    """The fence of every write after a claim: the update is unhandled and still claimed by
+    this worker (marking, renewing, giving it back)."""
+    return and_(
+        InboxUpdate.update_id == update_id,
+        InboxUpdate.claimed_by == worker,
+        InboxUpdate.handled_at.is_(None),
+    )
+
+
 def _mark(update_id: int, worker: str, now: datetime) -> Any:
     return (
         update(InboxUpdate)
-        .where(
-            InboxUpdate.update_id == update_id,
-            InboxUpdate.claimed_by == worker,
-            InboxUpdate.handled_at.is_(None),
-        )
+        .where(_held(update_id, worker))
         .values(handled_at=now, payload_encrypted=None)
     )
 
@@ -363,11 +369,7 @@ class InboxProcessor:
         async with self._sessions.begin() as session:
             await session.execute(
                 update(InboxUpdate)
-                .where(
-                    InboxUpdate.update_id == update_id,
-                    InboxUpdate.claimed_by == self.worker,
-                    InboxUpdate.handled_at.is_(None),
-                )
+                .where(_held(update_id, self.worker))
                 .values(claimed_by=None, claim_expires_at=None, attempts=InboxUpdate.attempts - 1)
             )
 
@@ -417,11 +419,7 @@ class InboxProcessor:
                 async with self._sessions.begin() as session:
                     await session.execute(
                         update(InboxUpdate)
-                        .where(
-                            InboxUpdate.update_id == update_id,
-                            InboxUpdate.claimed_by == self.worker,
-                            InboxUpdate.handled_at.is_(None),
-                        )
+                        .where(_held(update_id, self.worker))
                         .values(claim_expires_at=self._clock.now() + self.claim)
                     )
             except Exception:  # the next renewal or the expiry decides; handling goes on
